@@ -1,0 +1,1 @@
+"""The REST door: FastAPI routes, live streams (SSE, WebSocket), auth and limits."""

@@ -1,0 +1,261 @@
+"""Live streams over SSE and WebSocket, resuming from `since`, `Last-Event-ID` or a cursor."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from functools import partial
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Depends, Header, Query, Request, WebSocket, WebSocketDisconnect
+from starlette.responses import StreamingResponse
+
+from warroom.api.auth import principal_of, principal_of_ws
+from warroom.api.routes.common import FilterParams, core_of, csv
+from warroom.channels.acl import Permission
+from warroom.channels.service import require
+from warroom.core import Core
+from warroom.errors import InvalidInput, WarroomError
+from warroom.events.log import Event
+from warroom.events.stream import Keepalive, Lagged, StreamItem, follow
+from warroom.identity.models import Principal
+from warroom.messages.filters import MessageFilter, filter_from_dict
+from warroom.messages.service import MESSAGE_EVENT, message_from_event
+
+router = APIRouter(prefix="/api", tags=["streams"])
+
+
+def event_payload(ev: Event) -> dict[str, Any]:
+    wire = ev.to_wire()
+    if ev.kind == MESSAGE_EVENT:
+        wire["data"] = message_from_event(ev)
+    return wire
+
+
+def sse_frame(item: StreamItem) -> bytes:
+    if isinstance(item, Keepalive):
+        return b": keepalive\n\n"
+    if isinstance(item, Lagged):
+        note = orjson.dumps(
+            {
+                "cursor": item.cursor,
+                "behind": item.behind,
+                "message": (
+                    "this stream fell behind the live window; catching up from the log, nothing is lost"
+                ),
+            }
+        )
+        return b"event: lagged\ndata: " + note + b"\n\n"
+    return (
+        b"id: "
+        + str(item.id).encode()
+        + b"\nevent: "
+        + item.kind.encode()
+        + b"\ndata: "
+        + orjson.dumps(event_payload(item))
+        + b"\n\n"
+    )
+
+
+async def _check_channels(core: Core, p: Principal, channels: list[str] | None) -> None:
+    if channels:
+        for c in channels:
+            await core.db.read(partial(require, principal=p, channel_id=c, perm=Permission.READ))
+
+
+def _cursor(since: str | None, last_event_id: str | None) -> int | None:
+    raw = last_event_id or since
+    if raw is None or raw == "":
+        return None
+    if raw == "now":
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidInput(
+            "since must be an event id (a whole number, 0 for the beginning) or `now`", field="since"
+        ) from None
+    if value < 0:
+        raise InvalidInput("since must be ≥ 0", field="since")
+    return value
+
+
+def _kinds(kinds: list[str] | None) -> frozenset[str] | None:
+    values = csv(kinds)
+    return frozenset(values) if values else None
+
+
+async def _sse(
+    request: Request, items: AsyncIterator[StreamItem], transport: str = "sse"
+) -> StreamingResponse:
+    metrics = request.app.state.metrics
+
+    async def body() -> AsyncIterator[bytes]:
+        metrics.stream_clients.labels(transport).inc()
+        try:
+            yield b"retry: 2000\n\n"
+            async for item in items:
+                yield sse_frame(item)
+        finally:
+            metrics.stream_clients.labels(transport).dec()
+            with contextlib.suppress(Exception):
+                await items.aclose()  # type: ignore[attr-defined]
+
+    return StreamingResponse(
+        body(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.get("/stream")
+async def stream(
+    request: Request,
+    channel: list[str] | None = Query(None, description="channels to follow; default all you can read"),
+    filters: FilterParams = Depends(),
+    kind: list[str] | None = Query(None, description="event kinds, e.g. message or incident"),
+    since: str | None = Query(None, description="resume after this event id; 0 = from the beginning"),
+    last_event_id: str | None = Header(None),
+    p: Principal = Depends(principal_of),
+) -> StreamingResponse:
+    """Server-Sent Events: one `event:` per log event, `id:` is the resume cursor."""
+    core = core_of(request)
+    channels = csv(channel)
+    await _check_channels(core, p, channels)
+    items = follow(
+        core.db,
+        core.hub,
+        p,
+        channels=channels,
+        f=filters.build(),
+        cursor=_cursor(since, last_event_id),
+        kinds=_kinds(kind),
+        keepalive=core.settings.stream_keepalive_seconds,
+    )
+    return await _sse(request, items)
+
+
+@router.get("/channels/{channel}/stream")
+async def channel_stream(
+    channel: str,
+    request: Request,
+    filters: FilterParams = Depends(),
+    kind: list[str] | None = Query(None),
+    since: str | None = Query(None),
+    last_event_id: str | None = Header(None),
+    p: Principal = Depends(principal_of),
+) -> StreamingResponse:
+    core = core_of(request)
+    await _check_channels(core, p, [channel])
+    items = follow(
+        core.db,
+        core.hub,
+        p,
+        channels=[channel],
+        f=filters.build(),
+        cursor=_cursor(since, last_event_id),
+        kinds=_kinds(kind),
+        keepalive=core.settings.stream_keepalive_seconds,
+    )
+    return await _sse(request, items)
+
+
+@router.get("/subscriptions/{sub_id}/stream")
+async def subscription_stream(
+    sub_id: str,
+    request: Request,
+    last_event_id: str | None = Header(None),
+    p: Principal = Depends(principal_of),
+) -> StreamingResponse:
+    """Follow a subscription from its read cursor (what you missed, then live)."""
+    core = core_of(request)
+    sub = await core.db.read(lambda c: core.subscriptions.get(c, p, sub_id))
+    f: MessageFilter = filter_from_dict(sub["filters"])
+    cursor = _cursor(None, last_event_id)
+    items = follow(
+        core.db,
+        core.hub,
+        p,
+        channels=[sub["channel"]],
+        f=f,
+        cursor=sub["cursor"] if cursor is None else cursor,
+        kinds=frozenset({"message"}),
+        keepalive=core.settings.stream_keepalive_seconds,
+    )
+    return await _sse(request, items)
+
+
+@router.websocket("/ws")
+async def websocket(ws: WebSocket) -> None:
+    """WebSocket stream. Query: channel, priority, tag, theme, sender, thread, kind, since.
+
+    Frames are JSON: {"type": "event", "event": {...}}, {"type": "keepalive", "cursor": n},
+    {"type": "lagged", ...} and, on a bad request, {"type": "error", "error": {...}} then close.
+    """
+    core: Core = ws.app.state.core
+    metrics = ws.app.state.metrics
+    try:
+        p = await principal_of_ws(ws)
+        qp = ws.query_params
+        channels = csv(qp.getlist("channel"))
+        await _check_channels(core, p, channels)
+        f = FilterParams(
+            priority=qp.getlist("priority") or None,
+            min_priority=qp.get("min_priority"),
+            tag=qp.getlist("tag") or None,
+            tags_all=qp.getlist("tags_all") or None,
+            theme=qp.getlist("theme") or None,
+            sender=qp.getlist("sender") or None,
+            thread=qp.getlist("thread") or None,
+            q=qp.get("q"),
+            since=None,
+            until=None,
+        ).build()
+        cursor = _cursor(qp.get("since"), None)
+        kinds = _kinds(qp.getlist("kind"))
+    except WarroomError as exc:
+        await ws.accept()
+        await ws.send_text(orjson.dumps({"type": "error", "error": exc.to_dict()}).decode())
+        await ws.close(code=4000 + min(exc.status, 999) % 1000)
+        return
+    await ws.accept()
+    metrics.stream_clients.labels("websocket").inc()
+    items = follow(
+        core.db,
+        core.hub,
+        p,
+        channels=channels,
+        f=f,
+        cursor=cursor,
+        kinds=kinds,
+        keepalive=core.settings.stream_keepalive_seconds,
+    )
+
+    async def drain_client() -> None:
+        # Reading detects the client going away; pings are answered, anything else ignored.
+        while True:
+            msg = await ws.receive_text()
+            if msg.strip() == '{"type":"ping"}' or msg.strip() == "ping":
+                await ws.send_text('{"type":"pong"}')
+
+    reader = asyncio.create_task(drain_client())
+    try:
+        async for item in items:
+            if reader.done():
+                break
+            if isinstance(item, Keepalive):
+                frame: dict[str, Any] = {"type": "keepalive", "cursor": item.cursor}
+            elif isinstance(item, Lagged):
+                frame = {"type": "lagged", "cursor": item.cursor, "behind": item.behind}
+            else:
+                frame = {"type": "event", "event": event_payload(item)}
+            await ws.send_text(orjson.dumps(frame).decode())
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        reader.cancel()
+        metrics.stream_clients.labels("websocket").dec()
+        with contextlib.suppress(Exception):
+            await items.aclose()  # type: ignore[attr-defined]

@@ -1,0 +1,1 @@
+"""Channels: named streams with a visibility and an access-control list."""

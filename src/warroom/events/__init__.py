@@ -1,0 +1,1 @@
+"""The event log: the spine every live reader follows with a cursor."""

@@ -1,0 +1,157 @@
+"""The hub: follows the event log and wakes every live reader in this process.
+
+One pump per process reads new rows from the `events` table after each local commit, on
+every PostgreSQL NOTIFY from another replica, and on a slow safety-net poll (another
+process writing the same SQLite file). It keeps the newest events in a ring, so a thousand
+streams cost one query, not a thousand. A reader asks for events after its cursor: from the
+ring when they are still there, from the table when it fell behind. No reader can block the
+pump or another reader; each one moves at its own pace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+
+from warroom.events.log import NOTIFY_CHANNEL, Event, last_event_id, read_events
+from warroom.store.database import Database
+
+log = logging.getLogger("warroom.events")
+
+
+class Hub:
+    def __init__(self, db: Database, *, buffer: int = 10_000, poll_seconds: float = 1.0) -> None:
+        self.db = db
+        self._ring: deque[Event] = deque(maxlen=buffer)
+        self.last_id = 0
+        self._floor = 0
+        self._poll = poll_seconds
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake = asyncio.Event()
+        self._changed: asyncio.Future[None] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._listener: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._listeners: list[Callable[[list[Event]], None]] = []
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self._changed = self._loop.create_future()
+        self.last_id = await self.db.read(last_event_id)
+        self._floor = self.last_id  # events up to here predate the ring: read them from the table
+        self.db.on_commit(self.poke_threadsafe)
+        self._task = asyncio.create_task(self._pump(), name="warroom-hub")
+        if self.db.dialect == "postgresql":
+            self._listener = threading.Thread(target=self._listen_pg, name="warroom-listen", daemon=True)
+            self._listener.start()
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._changed and not self._changed.done():
+            self._changed.set_result(None)
+
+    def subscribe(self, fn: Callable[[list[Event]], None]) -> None:
+        """Call `fn` (on the event loop) with every batch of new events, in order."""
+        self._listeners.append(fn)
+
+    # -- waking the pump -------------------------------------------------------
+
+    def poke_threadsafe(self) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._wake.set)
+
+    def _listen_pg(self) -> None:
+        import psycopg
+
+        dsn = self.db.url.replace("postgresql+psycopg://", "postgresql://")
+        while not self._stopping.is_set():
+            try:
+                with psycopg.connect(dsn, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    self.poke_threadsafe()  # catch up on anything missed while reconnecting
+                    while not self._stopping.is_set():
+                        for _ in conn.notifies(timeout=1.0, stop_after=64):
+                            self.poke_threadsafe()
+                        # coalesce: one poke per burst is enough, the pump reads all rows
+            except Exception:
+                log.warning("LISTEN connection lost; reconnecting", exc_info=True)
+                self._stopping.wait(1.0)
+
+    async def _pump(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+            self._wake.clear()
+            try:
+                while True:
+                    batch = await self.db.read(lambda c: read_events(c, after=self.last_id, limit=1000))
+                    if not batch:
+                        break
+                    overflow = len(self._ring) + len(batch) - (self._ring.maxlen or 0)
+                    if overflow > 0:
+                        # Everything after `_floor` is in the ring; evicting moves the floor.
+                        n = len(self._ring)
+                        last_evicted = self._ring[overflow - 1] if overflow <= n else batch[overflow - n - 1]
+                        self._floor = last_evicted.id
+                    self._ring.extend(batch)
+                    self.last_id = batch[-1].id
+                    self._publish(batch)
+                    if len(batch) < 1000:
+                        break
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("reading the event log failed; retrying")
+                await asyncio.sleep(0.5)
+
+    def _publish(self, batch: list[Event]) -> None:
+        for fn in self._listeners:
+            try:
+                fn(batch)
+            except Exception:
+                log.exception("event listener failed")
+        changed = self._changed
+        assert self._loop is not None
+        self._changed = self._loop.create_future()
+        if changed is not None and not changed.done():
+            changed.set_result(None)
+
+    # -- reading -------------------------------------------------------------------
+
+    def buffered_after(self, cursor: int) -> list[Event] | None:
+        """Events after `cursor` from the ring, or None when the ring no longer reaches back."""
+        if cursor >= self.last_id:
+            return []
+        if cursor < self._floor:
+            return None
+        ring = self._ring
+        lo, hi = 0, len(ring)
+        while lo < hi:  # ring ids ascend: binary search for the first id after the cursor
+            mid = (lo + hi) // 2
+            if ring[mid].id <= cursor:
+                lo = mid + 1
+            else:
+                hi = mid
+        return [ring[i] for i in range(lo, len(ring))]
+
+    async def wait_beyond(self, cursor: int, wait_seconds: float) -> bool:
+        """Wait until an event after `cursor` exists; False on timeout."""
+        if self.last_id > cursor:
+            return True
+        changed = self._changed
+        assert changed is not None
+        try:
+            await asyncio.wait_for(asyncio.shield(changed), wait_seconds)
+        except TimeoutError:
+            return self.last_id > cursor
+        return self.last_id > cursor

@@ -1,0 +1,74 @@
+"""Appending to and reading the event log."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, text
+
+from warroom.store.tables import events
+from warroom.timeutil import iso, utcnow
+
+NOTIFY_CHANNEL = "warroom_events"
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    ts: datetime
+    kind: str
+    channel_id: str | None
+    thread_id: str | None
+    data: dict[str, Any]
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "ts": iso(self.ts),
+            "kind": self.kind,
+            "channel": self.channel_id,
+            "thread_id": self.thread_id,
+            "data": self.data,
+        }
+
+
+def append_event(
+    conn: Connection,
+    kind: str,
+    *,
+    data: dict[str, Any],
+    channel_id: str | None = None,
+    thread_id: str | None = None,
+    ts: datetime | None = None,
+) -> Event:
+    """Append one event inside the caller's transaction; its id orders it in the log."""
+    ts = ts or utcnow()
+    event_id = conn.execute(
+        insert(events)
+        .values(ts=ts, kind=kind, channel_id=channel_id, thread_id=thread_id, data=data)
+        .returning(events.c.id)
+    ).scalar_one()
+    if conn.dialect.name == "postgresql":
+        # Wakes the other replicas at commit; the payload is only the id, rows are re-read.
+        conn.execute(text("SELECT pg_notify(:c, :p)"), {"c": NOTIFY_CHANNEL, "p": str(event_id)})
+    return Event(int(event_id), ts, kind, channel_id, thread_id, data)
+
+
+def read_events(
+    conn: Connection,
+    *,
+    after: int,
+    limit: int = 500,
+    channel_ids: Collection[str] | None = None,
+) -> list[Event]:
+    q = select(events).where(events.c.id > after).order_by(events.c.id).limit(limit)
+    if channel_ids is not None:
+        q = q.where(events.c.channel_id.in_(list(channel_ids)))
+    return [Event(int(r.id), r.ts, r.kind, r.channel_id, r.thread_id, r.data) for r in conn.execute(q)]
+
+
+def last_event_id(conn: Connection) -> int:
+    return int(conn.execute(select(events.c.id).order_by(events.c.id.desc()).limit(1)).scalar() or 0)

@@ -1,0 +1,1 @@
+"""Messages: what is published to a channel, their filters, history and search."""

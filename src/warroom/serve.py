@@ -1,0 +1,51 @@
+"""Running the server: start-up checks, then uvicorn."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+
+from warroom.api.app import create_app
+from warroom.config import ConfigError, Settings
+from warroom.core import Core
+
+log = logging.getLogger("warroom")
+
+
+def check_exposure(settings: Settings, core: Core) -> str:
+    """Refuse to expose a server with no tokens; say which auth mode is in force."""
+    core.migrate()
+    tokens = core.db.read_sync(core.identity.count_active_tokens)
+    if settings.is_loopback:
+        if tokens:
+            return f"bound to loopback {settings.host}; {tokens} active token(s): bearer tokens required"
+        return (
+            f"bound to loopback {settings.host} with no tokens: requests without a token act as the "
+            "local admin principal. Create a token (`warroom token create`) to require auth"
+        )
+    if tokens:
+        return f"bound to {settings.host}; bearer tokens required"
+    if not settings.insecure:
+        raise ConfigError(
+            f"refusing to bind {settings.host} with no API tokens: anyone could act as admin. "
+            "Create one first (`warroom token create --db --principal you --admin`) or pass --insecure"
+        )
+    return f"INSECURE: bound to {settings.host} with no tokens; every request acts as the local admin"
+
+
+def serve(settings: Settings) -> None:
+    core = Core(settings)
+    mode = check_exposure(settings, core)
+    log.warning("%s", mode) if "INSECURE" in mode else log.info("%s", mode)
+    log.info("store: %s", core.db.dialect)
+    app = create_app(settings, core)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        proxy_headers=False,
+        lifespan="on",
+    )

@@ -1,0 +1,201 @@
+"""The database handle: engines for SQLite or PostgreSQL and a group-commit writer.
+
+Writes go through one writer thread per process. It takes every write waiting in its queue,
+runs each in its own SAVEPOINT inside one transaction and commits once: a failing write
+rolls back alone, the others commit together, and every caller learns its own outcome only
+after the commit. That is what lets "a 2xx means committed" coexist with thousands of
+publishes a second on SQLite, where every commit costs an fsync.
+
+On PostgreSQL every write transaction first takes a transaction-scoped advisory lock, so
+event ids (from a sequence) become visible in id order across replicas: a reader that has
+seen id N can never later find a committed id below N. Readers can then trust a cursor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio.to_thread
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from warroom.errors import Unavailable, WarroomError
+
+T = TypeVar("T")
+log = logging.getLogger("warroom.store")
+
+# A fixed key for pg_advisory_xact_lock that serializes event appends across replicas.
+EVENT_LOG_LOCK_KEY = 0x5741_5252  # "WARR"
+MAX_BATCH = 256
+
+WriteFn = Callable[[Connection], Any]
+CommitHook = Callable[[], None]
+
+
+class Database:
+    """Engines plus the writer thread. Create one per process; close it on shutdown."""
+
+    def __init__(self, url: str, *, sqlite_synchronous: str = "FULL") -> None:
+        self.url = url
+        parsed = make_url(url)
+        self.dialect = parsed.get_backend_name()
+        self.is_sqlite = self.dialect == "sqlite"
+        self._sqlite_synchronous = sqlite_synchronous
+        if self.is_sqlite:
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            self.write_engine = self._sqlite_engine(url, immediate=True)
+            self.read_engine = self._sqlite_engine(url, immediate=False)
+        elif self.dialect == "postgresql":
+            self.write_engine = create_engine(url, pool_size=2, max_overflow=2, pool_pre_ping=True)
+            self.read_engine = create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
+        else:
+            raise ValueError(
+                f"database {self.dialect!r} is not supported; use sqlite+pysqlite:///path "
+                "or postgresql+psycopg://user@host/db"
+            )
+        self._queue: queue.Queue[tuple[WriteFn, concurrent.futures.Future[Any]] | None] = queue.Queue()
+        self._hooks: list[CommitHook] = []
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self._read_limiter = anyio.CapacityLimiter(16)
+
+    # -- engines -----------------------------------------------------------------
+
+    def _sqlite_engine(self, url: str, *, immediate: bool) -> Engine:
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            poolclass=NullPool if ":memory:" in url else None,
+        )
+        synchronous = self._sqlite_synchronous
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin, so
+            # SAVEPOINTs work; then set the pragmas the design requires on every connection.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute(f"PRAGMA synchronous={synchronous}")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            # IMMEDIATE takes the write lock up front, so two processes never deadlock
+            # upgrading a read transaction to a write one.
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._writer_loop, name="warroom-writer", daemon=True)
+            self._thread.start()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout=10)
+        self.write_engine.dispose()
+        self.read_engine.dispose()
+
+    def on_commit(self, hook: CommitHook) -> None:
+        """Call `hook` (from the writer thread) after every committed batch."""
+        self._hooks.append(hook)
+
+    # -- reads ---------------------------------------------------------------------
+
+    def read_sync(self, fn: Callable[[Connection], T]) -> T:
+        with self.read_engine.connect() as conn:
+            return fn(conn)
+
+    async def read(self, fn: Callable[[Connection], T]) -> T:
+        return await anyio.to_thread.run_sync(self.read_sync, fn, limiter=self._read_limiter)
+
+    # -- writes --------------------------------------------------------------------
+
+    def submit(self, fn: Callable[[Connection], T]) -> concurrent.futures.Future[T]:
+        if self._closed:
+            raise Unavailable("the server is shutting down; retry against another replica")
+        self.start()
+        fut: concurrent.futures.Future[T] = concurrent.futures.Future()
+        self._queue.put((fn, fut))
+        return fut
+
+    async def write(self, fn: Callable[[Connection], T]) -> T:
+        """Run `fn` in a write transaction; return once its result is committed."""
+        return await asyncio.wrap_future(self.submit(fn))
+
+    def write_sync(self, fn: Callable[[Connection], T]) -> T:
+        return self.submit(fn).result()
+
+    def _writer_loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < MAX_BATCH:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._queue.put(None)  # finish this batch, then stop
+                    break
+                batch.append(item)
+            self._run_batch(batch)
+
+    def _run_batch(self, batch: list[tuple[WriteFn, concurrent.futures.Future[Any]]]) -> None:
+        outcomes: list[tuple[concurrent.futures.Future[Any], bool, Any]] = []
+        try:
+            with self.write_engine.begin() as conn:
+                if self.dialect == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": EVENT_LOG_LOCK_KEY})
+                for fn, fut in batch:
+                    if not fut.set_running_or_notify_cancel():
+                        continue
+                    savepoint = conn.begin_nested()
+                    try:
+                        result = fn(conn)
+                    except BaseException as exc:  # one failed write rolls back alone
+                        savepoint.rollback()
+                        if not isinstance(exc, WarroomError):
+                            log.exception("write failed")
+                        outcomes.append((fut, False, exc))
+                    else:
+                        savepoint.commit()
+                        outcomes.append((fut, True, result))
+        except Exception as exc:  # the commit itself failed: nobody's write happened
+            log.exception("write batch of %d failed to commit", len(batch))
+            failure = Unavailable(f"the database did not commit the write ({type(exc).__name__}); retry")
+            for _fn, fut in batch:
+                if not fut.done():
+                    fut.set_exception(failure)
+            return
+        for fut, ok, value in outcomes:
+            if ok:
+                fut.set_result(value)
+            else:
+                fut.set_exception(value)
+        for hook in self._hooks:
+            try:
+                hook()
+            except Exception:
+                log.exception("commit hook failed")
