@@ -6,6 +6,8 @@ resolved, and render the result. Each method runs one use case in one transactio
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -16,6 +18,7 @@ from warroom.identity.models import LOCAL, Principal
 from warroom.identity.service import IdentityService
 from warroom.messages.filters import MessageFilter
 from warroom.messages.models import MessageIn
+from warroom.messages.retention import apply_retention
 from warroom.messages.service import Limits, MessageService, Published
 from warroom.store.database import Database
 from warroom.store.migrate import upgrade
@@ -44,14 +47,20 @@ class Core:
         )
         self.subscriptions = SubscriptionService()
         self._started = False
+        self._migrated = False
+        self._revision = ""
+        self._tasks: list[asyncio.Task[None]] = []
 
     # -- lifecycle ---------------------------------------------------------------
 
     def migrate(self) -> str:
+        if self._migrated:
+            return self._revision
         revision = upgrade(self.db)
         self.db.write_sync(
             lambda c: self.identity.ensure_principal(c, LOCAL.id, name=LOCAL.name, is_admin=True)
         )
+        self._migrated, self._revision = True, revision
         return revision
 
     async def start(self, *, migrate: bool = True) -> None:
@@ -61,12 +70,30 @@ class Core:
             self.migrate()
         self.db.start()
         await self.hub.start()
+        self._tasks.append(asyncio.create_task(self._retention_loop(), name="warroom-retention"))
         self._started = True
 
     async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
         await self.hub.stop()
         self.db.close()
         self._started = False
+
+    async def apply_retention(self) -> list[dict[str, Any]]:
+        return await self.db.write(apply_retention)
+
+    async def _retention_loop(self) -> None:
+        while True:
+            try:
+                while await self.apply_retention():
+                    pass  # a channel had more than one batch to trim
+            except Exception:
+                log.exception("retention pass failed; will retry")
+            await asyncio.sleep(self.settings.retention_interval_seconds)
 
     # -- identity ------------------------------------------------------------------
 
