@@ -14,7 +14,7 @@ from warroom.api import errors
 from warroom.api.auth import Authenticator
 from warroom.api.limits import BodyLimit, RateLimiter
 from warroom.api.metrics import LatencyMiddleware, Metrics
-from warroom.api.routes import channels, identity, messages, ops, streams, subscriptions
+from warroom.api.routes import alerts, channels, identity, incidents, messages, ops, streams, subscriptions
 from warroom.config import Settings
 from warroom.core import Core
 
@@ -54,8 +54,11 @@ def create_app(settings: Settings, core: Core | None = None) -> Any:
     app.state.metrics = Metrics()
     app.state.lifespan_hooks = []
     errors.install(app)
-    for module in (ops, channels, messages, subscriptions, streams, identity):
+    for module in (ops, channels, messages, subscriptions, streams, identity, incidents, alerts):
         app.include_router(module.router)
+    from warroom.mcp.http import mount as mount_mcp
+
+    mount_mcp(app, core, settings)  # Streamable HTTP at /mcp, both protocol eras
     wrapped: Any = BodyLimit(app, settings.max_request_bytes)
     wrapped = LatencyMiddleware(wrapped, app.state.metrics)
     wrapped.fastapi = app  # tests and other doors reach the app behind the middleware

@@ -10,6 +10,8 @@ import orjson
 import typer
 
 from warroom.cli.client import Api, CLIError
+from warroom.cli.common import JsonOpt, ServerOpt, TokenOpt
+from warroom.cli.incidents import incident_app, integration_app, silence_app
 from warroom.cli.render import (
     console,
     emit_json,
@@ -34,10 +36,10 @@ app.add_typer(token_app, name="token")
 app.add_typer(sub_app, name="subscription")
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
+app.add_typer(incident_app, name="incident")
+app.add_typer(integration_app, name="integration")
+app.add_typer(silence_app, name="silence")
 
-ServerOpt = Annotated[str | None, typer.Option("--server", envvar="WARROOM_SERVER", help="Server URL.")]
-TokenOpt = Annotated[str | None, typer.Option("--token", envvar="WARROOM_TOKEN", help="API token.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 ConfigOpt = Annotated[
     str | None, typer.Option("--config", envvar="WARROOM_CONFIG", help="TOML settings file.")
 ]
@@ -94,6 +96,43 @@ def serve(
         run_server(s)
     except ConfigError as exc:
         _fail(exc)
+
+
+@app.command("mcp")
+def mcp_stdio(
+    remote: Annotated[
+        str | None,
+        typer.Option("--remote", help="Team server URL: bridge stdio to its /mcp (identity checked there)."),
+    ] = None,
+    token: TokenOpt = None,
+    data_dir: DataDirOpt = None,
+    database_url: DbUrlOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Serve MCP over stdio for an AI assistant (Claude Desktop, Claude Code, Cursor, Gemini CLI).
+
+    Without --remote it opens the configured store and acts as the token's principal (or the
+    local user when no token is given); with --remote it forwards to a team server's /mcp.
+    """
+    import anyio
+
+    from warroom.logging_setup import setup_logging
+
+    setup_logging("warning")  # stdout belongs to the MCP protocol; logs go to stderr
+    if remote:
+        from warroom.mcp.bridge import serve_bridge
+
+        anyio.run(serve_bridge, remote, token)
+        return
+    from warroom.errors import WarroomError
+    from warroom.mcp.stdio import serve_stdio
+
+    s = _settings(config, database_url=database_url, data_dir=data_dir)
+    try:
+        anyio.run(serve_stdio, s, token)
+    except WarroomError as exc:
+        err_console.print(f"[red]error:[/] {exc.message}", markup=True)
+        raise typer.Exit(2) from None
 
 
 @config_app.command("show")

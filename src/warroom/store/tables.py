@@ -173,13 +173,122 @@ Index(
 Index("ix_subscriptions_channel_id", subscriptions.c.channel_id)
 
 __all__ = [
+    "alerts",
     "channel_acl",
     "channels",
     "events",
+    "incidents",
+    "integrations",
     "message_tags",
     "messages",
     "metadata",
     "principals",
+    "silences",
     "subscriptions",
     "tokens",
+    "webhook_deliveries",
 ]
+
+# -- alerts and incidents (migration 0002) ------------------------------------------
+
+integrations = Table(
+    "integrations",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("source", String(32), nullable=False),
+    Column("channel_id", String(64), ForeignKey("channels.id"), nullable=False),
+    # Used as the webhook token and as the HMAC key of signing sources, so it is kept
+    # as given (a hash could not verify an HMAC); it is only shown on create and rotate.
+    Column("secret", String(128), nullable=False),
+    Column("config", JSON, nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("rotated_at", UTCDateTime),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("integration_id", String(64), ForeignKey("integrations.id", ondelete="CASCADE"), primary_key=True),
+    Column("delivery_id", String(200), primary_key=True),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("result", JSON, nullable=False),
+)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("number", BigId, primary_key=True, autoincrement=True),
+    Column("thread_id", String(200), nullable=False, unique=True),
+    Column("title", String(200), nullable=False),
+    Column("severity", SmallInteger, nullable=False),  # rank: 0 = P0
+    Column("status", String(16), nullable=False),
+    Column("service", String(200)),
+    Column("channel_id", String(64), ForeignKey("channels.id"), nullable=False),
+    Column("integration_id", String(64)),
+    Column("group_key", String(500)),
+    Column("owner", String(200)),
+    Column("commander", String(200)),
+    Column("labels", JSON, nullable=False, default=dict),
+    Column("summary", Text, nullable=False, default=""),
+    Column("created_by", String(64), nullable=False),
+    Column("triggered_at", UTCDateTime, nullable=False),
+    Column("acknowledged_at", UTCDateTime),
+    Column("investigating_at", UTCDateTime),
+    Column("mitigating_at", UTCDateTime),
+    Column("resolved_at", UTCDateTime),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("reopen_count", Integer, nullable=False, default=0),
+    Column("merged_into", BigInteger),
+    Column("alert_count", Integer, nullable=False, default=0),
+    Column("firing_count", Integer, nullable=False, default=0),
+)
+Index("ix_incidents_status_severity", incidents.c.status, incidents.c.severity)
+Index("ix_incidents_group_key_status", incidents.c.group_key, incidents.c.status)
+Index("ix_incidents_triggered_at", incidents.c.triggered_at)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("integration_id", String(64), nullable=False),
+    Column("source", String(32), nullable=False),
+    Column("fingerprint", String(200), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("title", String(500), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("severity", SmallInteger, nullable=False),
+    Column("severity_rule", String(500), nullable=False),
+    Column("service", String(200)),
+    Column("labels", JSON, nullable=False),
+    Column("annotations", JSON, nullable=False),
+    Column("links", JSON, nullable=False),
+    Column("source_key", String(200)),
+    Column("group_key", String(500), nullable=False),
+    Column("incident_number", BigInteger),
+    Column("silenced_by", String(32)),
+    Column("count", Integer, nullable=False, default=1),
+    Column("starts_at", UTCDateTime),
+    Column("ends_at", UTCDateTime),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("last_seen", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime),
+    Column("raw", JSON, nullable=False),
+    UniqueConstraint("integration_id", "fingerprint"),
+)
+Index("ix_alerts_incident_number", alerts.c.incident_number)
+Index("ix_alerts_status_last_seen", alerts.c.status, alerts.c.last_seen)
+
+silences = Table(
+    "silences",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("matchers", JSON, nullable=False),
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime, nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("comment", Text, nullable=False, default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expired_at", UTCDateTime),
+)
+Index("ix_silences_ends_at", silences.c.ends_at)

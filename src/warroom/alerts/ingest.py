@@ -1,0 +1,425 @@
+"""Ingestion: a batch of normalized alerts becomes stored alerts and a few incidents.
+
+One webhook delivery is one transaction: every alert is committed, with the incidents it
+opened, joined, reopened or resolved, before the sender gets its 2xx. The rule for each
+alert is `grouping.decide`; this module gathers its facts and carries out its decision,
+with one query per batch for the alerts already known.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, insert, select, update
+
+from warroom.alerts.fingerprint import group_key
+from warroom.alerts.grouping import GroupingAction, GroupingInput, decide
+from warroom.alerts.integrations import Integration
+from warroom.alerts.model import AlertAction, AlertStatus, NormalizedAlert
+from warroom.alerts.silence_service import SilenceService
+from warroom.alerts.silences import find_silence
+from warroom.identity.models import Principal
+from warroom.incidents.lifecycle import Status
+from warroom.incidents.service import (
+    IncidentService,
+    incident_ref,
+    last_resolved_for_group,
+    open_incident_for_group,
+)
+from warroom.store.tables import alerts, incidents
+from warroom.timeutil import utcnow
+
+CHUNK = 500
+
+
+def integration_principal(integ: Integration) -> Principal:
+    """Alert-driven changes act as the integration, with the rights of the system."""
+    return Principal(id="warroom", name=f"{integ.source.value} ({integ.id})", kind="bot", is_admin=True)
+
+
+@dataclass
+class _IncidentDelta:
+    number: int
+    new: bool = False
+    reopened: bool = False
+    joined: list[str] = field(default_factory=list)
+    resolved: list[str] = field(default_factory=list)
+    added: int = 0
+    firing_delta: int = 0
+    severity: int | None = None
+    resolve: str | None = None  # reason, when the last firing alert resolved it
+
+
+@dataclass
+class IngestResult:
+    received: int = 0
+    new_alerts: int = 0
+    updated_alerts: int = 0
+    silenced: int = 0
+    resolved_alerts: int = 0
+    incidents_opened: list[str] = field(default_factory=list)
+    incidents_joined: list[str] = field(default_factory=list)
+    incidents_reopened: list[str] = field(default_factory=list)
+    incidents_resolved: list[str] = field(default_factory=list)
+    incidents_acknowledged: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+class IngestService:
+    def __init__(self, incidents: IncidentService, silences: SilenceService) -> None:
+        self.incidents = incidents
+        self.silences = silences
+
+    def ingest(
+        self,
+        conn: Connection,
+        integ: Integration,
+        batch: list[NormalizedAlert],
+        *,
+        now: datetime | None = None,
+    ) -> IngestResult:
+        now = now or utcnow()
+        p = integration_principal(integ)
+        settings = integ.settings
+        result = IngestResult(received=len(batch))
+        known = self._known(conn, integ.id, {a.fingerprint for a in batch})
+        silences = self.silences.active(conn, now)
+        open_by_group: dict[str, Any] = {}
+        resolved_by_group: dict[str, Any] = {}
+        incident_rows: dict[int, Any] = {}
+        deltas: dict[int, _IncidentDelta] = {}
+        inserts: list[dict[str, Any]] = []
+        updates: dict[int, dict[str, Any]] = {}
+
+        def incident(number: int) -> Any:
+            if number not in incident_rows:
+                incident_rows[number] = conn.execute(
+                    select(incidents).where(incidents.c.number == number)
+                ).one()
+            return incident_rows[number]
+
+        def delta(number: int) -> _IncidentDelta:
+            return deltas.setdefault(number, _IncidentDelta(number))
+
+        def firing_now(number: int) -> int:
+            return int(incident(number).firing_count) + delta(number).firing_delta
+
+        def is_open(number: int | None) -> bool:
+            if not number:
+                return False
+            d = deltas.get(number)
+            if d is not None and d.resolve:
+                return False
+            r = incident(number)
+            return bool(r.status != Status.RESOLVED.value or (d is not None and d.reopened))
+
+        for a in batch:
+            gk = f"{integ.id}:{group_key(a.labels, settings.group_by)}"
+            prev = known.get(a.fingerprint)
+            prev_status = AlertStatus(prev["status"]) if prev else None
+            inc_num = prev["incident_number"] if prev else None
+            in_open = is_open(inc_num)
+            if gk not in open_by_group:
+                row = open_incident_for_group(conn, gk)
+                open_by_group[gk] = int(row.number) if row else None
+                if row is None:
+                    last = last_resolved_for_group(conn, gk)
+                    resolved_by_group[gk] = (int(last.number), last.resolved_at) if last else None
+            group_open = open_by_group[gk]
+            last_resolved = resolved_by_group.get(gk) if group_open is None else None
+
+            if a.action in (AlertAction.ACKNOWLEDGE, AlertAction.UNACKNOWLEDGE, AlertAction.UPDATE) and prev:
+                # The source runs its own lifecycle (PagerDuty, Opsgenie): mirror an acknowledge.
+                self._touch(prev, a, now, updates)
+                result.updated_alerts += 1
+                if a.action is AlertAction.ACKNOWLEDGE and inc_num and in_open:
+                    out = self.incidents.set_status(
+                        conn,
+                        p,
+                        inc_num,
+                        "acknowledged",
+                        reason=f"acknowledged in {a.source.value} ({a.source_event or 'ack'})",
+                    )
+                    incident_rows.pop(inc_num, None)
+                    if out.get("changed"):
+                        result.incidents_acknowledged.append(incident_ref(inc_num))
+                continue
+
+            silence = find_silence(a.labels, silences, now) if a.is_firing else None
+            facts = GroupingInput(
+                status=a.status,
+                previous_status=prev_status,
+                in_open_incident=in_open,
+                group_has_open_incident=group_open is not None,
+                group_resolved_at=last_resolved[1] if last_resolved else None,
+                silenced=silence is not None,
+                now=now,
+                reopen_window=settings.reopen_window,
+                firing_in_incident=firing_now(inc_num) if inc_num and in_open else 0,
+                auto_resolve=settings.auto_resolve,
+            )
+            d = decide(facts)
+            values = self._values(integ, a, gk, now)
+            if d.action is GroupingAction.IGNORE_SILENCED:
+                values["silenced_by"] = silence.id if silence else None
+                result.silenced += 1
+                self._store(prev, values, known, inserts, updates, a, keep_incident=False)
+                continue
+            if d.action is GroupingAction.UPDATE_ONLY:
+                self._store(prev, values, known, inserts, updates, a, keep_incident=True)
+                result.updated_alerts += 1 if prev else 0
+                result.new_alerts += 0 if prev else 1
+                if a.status is AlertStatus.RESOLVED:
+                    result.resolved_alerts += 1
+                continue
+            if d.action is GroupingAction.RESOLVE_PART:
+                assert inc_num is not None
+                values["incident_number"] = inc_num
+                self._store(prev, values, known, inserts, updates, a, keep_incident=True)
+                result.resolved_alerts += 1
+                dl = delta(inc_num)
+                dl.firing_delta -= 1
+                dl.resolved.append(a.title)
+                if d.resolves_incident:
+                    dl.resolve = d.reason
+                continue
+            # Firing: join, reopen or open.
+            if d.action is GroupingAction.NEW_INCIDENT:
+                out = self.incidents.declare(
+                    conn,
+                    p,
+                    title=a.title,
+                    channel=integ.channel_id,
+                    severity=a.severity,
+                    service=a.service,
+                    summary=a.description,
+                    labels=_common_labels(a),
+                    group_key=gk,
+                    integration_id=integ.id,
+                    sender_name=p.name,
+                )
+                number = int(out["number"])
+                open_by_group[gk] = number
+                delta(number).new = True
+                result.incidents_opened.append(out["id"])
+            elif d.action is GroupingAction.REOPEN:
+                assert last_resolved is not None
+                number = last_resolved[0]
+                self.incidents.reopen(conn, p, number, reason=f"{a.title}: {d.reason}")
+                incident_rows.pop(number, None)
+                open_by_group[gk] = number
+                delta(number).reopened = True
+                result.incidents_reopened.append(incident_ref(number))
+            else:  # JOIN
+                number = inc_num if in_open and inc_num else group_open
+                assert number is not None
+            dl = delta(number)
+            was_attached = bool(prev and prev["incident_number"] == number)
+            if not was_attached:
+                dl.added += 1
+                dl.joined.append(a.title)
+            if not (was_attached and prev_status is AlertStatus.FIRING):
+                dl.firing_delta += 1
+            r = incident(number)
+            if a.severity.rank < (dl.severity if dl.severity is not None else r.severity):
+                dl.severity = a.severity.rank
+            values["incident_number"] = number
+            self._store(prev, values, known, inserts, updates, a, keep_incident=False)
+            if not prev:
+                result.new_alerts += 1
+            else:
+                result.updated_alerts += 1
+            if not dl.new and not dl.reopened and incident_ref(number) not in result.incidents_joined:
+                result.incidents_joined.append(incident_ref(number))
+
+        self._flush(conn, inserts, updates)
+        self._apply_deltas(conn, p, deltas, incident, result)
+        return result
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _known(self, conn: Connection, integration_id: str, fps: Iterable[str]) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        fp_list = sorted(fps)
+        for i in range(0, len(fp_list), CHUNK):
+            rows = conn.execute(
+                select(
+                    alerts.c.id,
+                    alerts.c.fingerprint,
+                    alerts.c.status,
+                    alerts.c.incident_number,
+                    alerts.c.count.label("n"),
+                    alerts.c.first_seen,
+                ).where(
+                    alerts.c.integration_id == integration_id,
+                    alerts.c.fingerprint.in_(fp_list[i : i + CHUNK]),
+                )
+            ).all()
+            for r in rows:
+                out[r.fingerprint] = {
+                    "id": int(r.id),
+                    "status": r.status,
+                    "incident_number": r.incident_number,
+                    "count": int(r.n),
+                    "first_seen": r.first_seen,
+                }
+        return out
+
+    @staticmethod
+    def _values(integ: Integration, a: NormalizedAlert, gk: str, now: datetime) -> dict[str, Any]:
+        return {
+            "integration_id": integ.id,
+            "source": a.source.value,
+            "fingerprint": a.fingerprint,
+            "status": a.status.value,
+            "title": a.title[:500],
+            "description": a.description,
+            "severity": a.severity.rank,
+            "severity_rule": a.severity_rule[:500],
+            "service": a.service,
+            "labels": a.labels,
+            "annotations": a.annotations,
+            "links": a.links.as_dict(),
+            "source_key": a.source_key,
+            "group_key": gk,
+            "starts_at": a.starts_at,
+            "ends_at": a.ends_at,
+            "last_seen": now,
+            "resolved_at": now if a.status is AlertStatus.RESOLVED else None,
+            "raw": a.raw,
+            "silenced_by": None,
+        }
+
+    @staticmethod
+    def _touch(
+        prev: dict[str, Any], a: NormalizedAlert, now: datetime, updates: dict[int, dict[str, Any]]
+    ) -> None:
+        prev["count"] += 1
+        updates.setdefault(prev["id"], {}).update({"last_seen": now, "count": prev["count"], "raw": a.raw})
+
+    @staticmethod
+    def _store(
+        prev: dict[str, Any] | None,
+        values: dict[str, Any],
+        known: dict[str, dict[str, Any]],
+        inserts: list[dict[str, Any]],
+        updates: dict[int, dict[str, Any]],
+        a: NormalizedAlert,
+        *,
+        keep_incident: bool,
+    ) -> None:
+        if prev is None:
+            row = {**values, "first_seen": values["last_seen"], "count": 1}
+            row.setdefault("incident_number", None)
+            inserts.append(row)
+            # Later alerts of the same batch with this fingerprint update this pending row.
+            known[a.fingerprint] = {
+                "id": None,
+                "status": values["status"],
+                "incident_number": row["incident_number"],
+                "count": 1,
+                "first_seen": values["last_seen"],
+                "_pending": row,
+            }
+            return
+        prev["count"] += 1
+        prev["status"] = values["status"]
+        if not keep_incident or "incident_number" in values:
+            prev["incident_number"] = values.get(
+                "incident_number", prev["incident_number"] if keep_incident else None
+            )
+        new_values = {**values, "count": prev["count"], "incident_number": prev["incident_number"]}
+        if prev.get("_pending") is not None:
+            prev["_pending"].update(new_values)
+            prev["_pending"]["count"] = prev["count"]
+            return
+        updates[prev["id"]] = new_values
+
+    @staticmethod
+    def _flush(conn: Connection, inserts: list[dict[str, Any]], updates: dict[int, dict[str, Any]]) -> None:
+        if inserts:
+            conn.execute(insert(alerts), inserts)
+        if updates:
+            # Group rows by the set of columns they change, so each group is one executemany.
+            by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+            for alert_id, vals in updates.items():
+                by_shape.setdefault(tuple(sorted(vals)), []).append({"_id": alert_id, **vals})
+            for shape, rows in by_shape.items():
+                stmt = (
+                    update(alerts)
+                    .where(alerts.c.id == bindparam("_id"))
+                    .values({c: bindparam(c) for c in shape})
+                )
+                conn.execute(stmt, rows)
+
+    def _apply_deltas(
+        self,
+        conn: Connection,
+        p: Principal,
+        deltas: dict[int, _IncidentDelta],
+        incident: Any,
+        result: IngestResult,
+    ) -> None:
+        for number, d in deltas.items():
+            r = conn.execute(select(incidents).where(incidents.c.number == number)).one()
+            values: dict[str, Any] = {
+                "alert_count": r.alert_count + d.added,
+                "firing_count": max(0, r.firing_count + d.firing_delta),
+                "updated_at": utcnow(),
+            }
+            conn.execute(update(incidents).where(incidents.c.number == number).values(**values))
+            if d.severity is not None and d.severity < r.severity:
+                self.incidents.set_severity(
+                    conn, p, number, f"P{d.severity}", reason="a more severe alert joined"
+                )
+            if d.joined and not d.new:
+                self.incidents.say(
+                    conn,
+                    p,
+                    r,
+                    title=f"➕ {len(d.joined)} alert(s) joined {incident_ref(number)}",
+                    body="\n".join(f"- {t}" for t in d.joined[:50]),
+                    theme="incident-update",
+                    tags=["alerts"],
+                )
+            elif d.new and len(d.joined) > 1:
+                pass  # the trigger message already announced the incident; counts are on it
+            if d.joined or d.resolved:
+                self.incidents.record(
+                    conn,
+                    "incident.alerts_changed",
+                    r,
+                    p,
+                    joined=d.joined[:100],
+                    resolved=d.resolved[:100],
+                    firing=values["firing_count"],
+                )
+            if d.resolve:
+                out = self.incidents.set_status(
+                    conn, p, number, "resolved", reason=f"All alerts resolved ({d.resolve})."
+                )
+                if out.get("changed"):
+                    result.incidents_resolved.append(incident_ref(number))
+            elif d.resolved and not d.joined:
+                self.incidents.say(
+                    conn,
+                    p,
+                    r,
+                    title=(
+                        f"✔️ {len(d.resolved)} alert(s) resolved on {incident_ref(number)}; "
+                        f"{values['firing_count']} still firing"
+                    ),
+                    body="\n".join(f"- {t}" for t in d.resolved[:50]),
+                    theme="incident-update",
+                    tags=["alerts"],
+                )
+
+
+def _common_labels(a: NormalizedAlert) -> dict[str, str]:
+    keep = ("alertname", "service", "severity", "env", "environment", "cluster", "namespace", "team")
+    return {k: v for k, v in a.labels.items() if k in keep}

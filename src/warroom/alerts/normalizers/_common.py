@@ -1,0 +1,47 @@
+"""Rules shared by more than one normalizer, so each is written once."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+
+from warroom.alerts.config import IntegrationConfig
+from warroom.alerts.normalizers._fields import Obj, safe_url
+from warroom.alerts.severity import Candidate, SeverityDecision
+
+# Annotation names people use for links, in the order we trust them.
+RUNBOOK_ANNOTATIONS = ("runbook_url", "runbook")
+DASHBOARD_ANNOTATIONS = ("dashboard_url", "dashboard")
+
+
+def first_label(labels: Mapping[str, str], names: Sequence[str]) -> str | None:
+    for name in names:
+        value = labels.get(name, "").strip()
+        if value:
+            return value
+    return None
+
+
+def first_url(annotations: Mapping[str, str], names: Sequence[str]) -> str | None:
+    for name in names:
+        url = safe_url(annotations.get(name, "").strip() or None)
+        if url:
+            return url
+    return None
+
+
+def label_severity(labels: Mapping[str, str], config: IntegrationConfig) -> SeverityDecision:
+    return config.severity.first_known(
+        Candidate(f"label {name}", labels.get(name)) for name in config.severity_labels
+    )
+
+
+def raw_copy(node: Obj) -> dict[str, object]:
+    # The alert outlives the request; a copy keeps a later mutation by the caller out of it.
+    return copy.deepcopy(dict(node.value))
+
+
+def put_absent(labels: dict[str, str], name: str, value: str | None) -> None:
+    """Add a synthesized label unless the sender already set it."""
+    if value and not labels.get(name):
+        labels[name] = value

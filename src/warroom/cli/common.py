@@ -1,0 +1,19 @@
+"""Options and failure handling shared by the CLI's command modules."""
+
+from __future__ import annotations
+
+from typing import Annotated, NoReturn
+
+import typer
+
+from warroom.cli.client import CLIError
+from warroom.cli.render import err_console
+
+ServerOpt = Annotated[str | None, typer.Option("--server", envvar="WARROOM_SERVER", help="Server URL.")]
+TokenOpt = Annotated[str | None, typer.Option("--token", envvar="WARROOM_TOKEN", help="API token.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def fail(exc: CLIError) -> NoReturn:
+    err_console.print(f"[red]error:[/] {exc.message}", markup=True)
+    raise typer.Exit(exc.exit_code)

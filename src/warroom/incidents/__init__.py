@@ -1,0 +1,1 @@
+"""Incidents: a thread with a lifecycle, fed by alerts and by people."""
