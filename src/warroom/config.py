@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     mcp_allowed_hosts: list[str] = Field(default_factory=list)
 
     retention_interval_seconds: float = Field(default=3600.0, gt=0)
+    staleness_interval_seconds: float = Field(default=30.0, gt=0)
 
     log_level: str = "info"
     log_json: bool = False

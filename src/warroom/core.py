@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from functools import partial
 from typing import Any
 
 import orjson
@@ -31,6 +32,7 @@ from warroom.messages.retention import apply_retention
 from warroom.messages.service import Limits, MessageService, Published
 from warroom.store.database import Database
 from warroom.store.migrate import upgrade
+from warroom.store.tables import integrations as integrations_table
 from warroom.store.tables import webhook_deliveries
 from warroom.subscriptions.service import SubscriptionService
 from warroom.timeutil import utcnow
@@ -89,6 +91,7 @@ class Core:
         self.db.start()
         await self.hub.start()
         self._tasks.append(asyncio.create_task(self._retention_loop(), name="warroom-retention"))
+        self._tasks.append(asyncio.create_task(self._staleness_loop(), name="warroom-staleness"))
         self._started = True
 
     async def stop(self) -> None:
@@ -112,6 +115,25 @@ class Core:
             except Exception:
                 log.exception("retention pass failed; will retry")
             await asyncio.sleep(self.settings.retention_interval_seconds)
+
+    async def resolve_stale_alerts(self) -> list[str]:
+        """One pass: resolve alerts whose integration set `stale_after_seconds`."""
+        resolved: list[str] = []
+        ids = await self.db.read(lambda c: [r.id for r in c.execute(select(integrations_table.c.id))])
+        for integration_id in ids:
+            integ = await self.db.read(partial(self.integrations.load, integration_id=integration_id))
+            if integ.settings.stale_after_seconds:
+                result = await self.db.write(partial(self.ingest.resolve_stale, integ=integ))
+                resolved += result.incidents_resolved
+        return resolved
+
+    async def _staleness_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.staleness_interval_seconds)
+            try:
+                await self.resolve_stale_alerts()
+            except Exception:
+                log.exception("staleness pass failed; will retry")
 
     # -- identity ------------------------------------------------------------------
 

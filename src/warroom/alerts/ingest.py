@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
@@ -18,7 +18,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from warroom.alerts.fingerprint import group_key
 from warroom.alerts.grouping import GroupingAction, GroupingInput, decide
 from warroom.alerts.integrations import Integration
-from warroom.alerts.model import AlertAction, AlertStatus, NormalizedAlert
+from warroom.alerts.model import AlertAction, AlertSource, AlertStatus, NormalizedAlert
 from warroom.alerts.silence_service import SilenceService
 from warroom.alerts.silences import find_silence
 from warroom.identity.models import Principal
@@ -29,6 +29,7 @@ from warroom.incidents.service import (
     last_resolved_for_group,
     open_incident_for_group,
 )
+from warroom.priority import Priority
 from warroom.store.tables import alerts, incidents
 from warroom.timeutil import utcnow
 
@@ -240,6 +241,42 @@ class IngestService:
         self._flush(conn, inserts, updates)
         self._apply_deltas(conn, p, deltas, incident, result)
         return result
+
+    def resolve_stale(
+        self, conn: Connection, integ: Integration, *, now: datetime | None = None
+    ) -> IngestResult:
+        """Resolve firing alerts not refreshed within the integration's staleness window."""
+        now = now or utcnow()
+        after = integ.settings.stale_after_seconds
+        if not after:
+            return IngestResult()
+        rows = conn.execute(
+            select(alerts)
+            .where(
+                alerts.c.integration_id == integ.id,
+                alerts.c.status == AlertStatus.FIRING.value,
+                alerts.c.last_seen < now - timedelta(seconds=after),
+            )
+            .limit(CHUNK)
+        ).all()
+        batch = [
+            NormalizedAlert(
+                source=AlertSource(r.source),
+                fingerprint=r.fingerprint,
+                status=AlertStatus.RESOLVED,
+                title=r.title,
+                severity=Priority.from_rank(r.severity),
+                severity_rule=r.severity_rule,
+                description=f"not refreshed for {after}s; resolved as stale",
+                service=r.service,
+                labels=dict(r.labels),
+                annotations=dict(r.annotations),
+                starts_at=r.starts_at,
+                raw=dict(r.raw),
+            )
+            for r in rows
+        ]
+        return self.ingest(conn, integ, batch, now=now) if batch else IngestResult()
 
     # -- helpers -----------------------------------------------------------------------
 
