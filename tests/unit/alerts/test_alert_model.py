@@ -51,8 +51,9 @@ def test_config_build_and_validation() -> None:
 def test_payload_error_sits_in_the_core_hierarchy() -> None:
     error = PayloadError("alerts[0].labels", "must be an object of strings")
     assert isinstance(error, InvalidInput) and isinstance(error, ValueError)
+    assert error.status == 400
     assert error.to_dict() == {
-        "code": "invalid_input",
+        "code": "bad_payload",
         "message": "alerts[0].labels must be an object of strings",
         "field": "alerts[0].labels",
     }

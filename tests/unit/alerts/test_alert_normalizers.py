@@ -191,7 +191,7 @@ def test_alertmanager_errors_name_the_field(mutate: Any, path: str, expected: st
     assert caught.value.path == path
     assert str(caught.value).startswith(f"{path} {expected}")
     assert caught.value.field == path  # the core hierarchy carries it to every door
-    assert caught.value.status == 422
+    assert caught.value.status == 400  # the door refuses the whole delivery
 
 
 def test_payload_that_is_not_an_object() -> None:
@@ -591,3 +591,9 @@ def test_raw_is_a_copy() -> None:
     before = copy.deepcopy(alert.raw)
     payload["alert"]["message"] = "changed"
     assert alert.raw == before
+
+
+def test_pagerduty_incident_data_without_type_is_still_an_incident() -> None:
+    payload = load("pagerduty-v3-incident-triggered.json")
+    del payload["event"]["data"]["type"]
+    assert normalize("pagerduty", payload)[0].source_key == "Q2K8DCB7QZ1NWY"

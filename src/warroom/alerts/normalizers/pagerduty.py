@@ -42,7 +42,11 @@ def normalize_pagerduty(payload: object, config: IntegrationConfig) -> list[Norm
     event = body.require_obj("event")
     event_type = event.require_text("event_type")
     data = event.obj("data")
-    if event.text("resource_type") != "incident" or data is None or data.text("type") != "incident":
+    if (
+        event.text("resource_type") != "incident"
+        or data is None
+        or data.text("type") not in (None, "incident")
+    ):
         return []
 
     incident_id = data.require_text("id")
