@@ -68,6 +68,21 @@ class Settings(BaseSettings):
     retention_interval_seconds: float = Field(default=3600.0, gt=0)
     staleness_interval_seconds: float = Field(default=30.0, gt=0)
 
+    # Paging and delivery.
+    outbound_allowlist: list[str] = Field(
+        default_factory=list,
+        description="Hosts or CIDRs that deliveries may reach although private/loopback.",
+    )
+    delivery_max_attempts: int = Field(default=10, ge=1)
+    delivery_backoff_seconds: float = Field(default=1.0, gt=0)
+    delivery_backoff_cap_seconds: float = Field(default=300.0, gt=0)
+    delivery_poll_seconds: float = Field(default=0.5, gt=0)
+    circuit_failures: int = Field(default=5, ge=1)
+    circuit_cooldown_seconds: float = Field(default=30.0, gt=0)
+    clock_poll_seconds: float = Field(default=0.25, gt=0)
+    pagerduty_events_url: str = "https://events.pagerduty.com/v2/enqueue"
+    opsgenie_api_url: str = "https://api.opsgenie.com"
+
     log_level: str = "info"
     log_json: bool = False
 

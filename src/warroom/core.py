@@ -9,31 +9,45 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
+from datetime import datetime
 from functools import partial
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, update
 
 from warroom.alerts.errors import PayloadError
 from warroom.alerts.ingest import IngestResult, IngestService
 from warroom.alerts.integrations import IntegrationService, authenticate_webhook
 from warroom.alerts.normalizers import normalize
 from warroom.alerts.silence_service import SilenceService
+from warroom.channels.acl import Permission
 from warroom.channels.service import ChannelService, access
 from warroom.config import Settings
+from warroom.delivery.breaker import CircuitBreaker
+from warroom.delivery.outbox import delivery_wire, enqueue
+from warroom.delivery.senders import Endpoints
+from warroom.delivery.worker import DeliveryWorker, Policy
+from warroom.errors import Conflict, Forbidden, InvalidInput, NotFound
 from warroom.events.hub import Hub
+from warroom.events.log import Event
 from warroom.identity.models import LOCAL, Principal
 from warroom.identity.service import IdentityService
 from warroom.incidents.service import IncidentService
-from warroom.messages.filters import MessageFilter
+from warroom.messages.filters import MessageFilter, filter_from_dict
 from warroom.messages.models import MessageIn
 from warroom.messages.retention import apply_retention
 from warroom.messages.service import Limits, MessageService, Published
+from warroom.paging.clock import EscalationClock
+from warroom.paging.service import PagingService, destination_of
+from warroom.priority import parse_priority
 from warroom.store.database import Database
 from warroom.store.migrate import upgrade
+from warroom.store.tables import contact_methods, webhook_deliveries
+from warroom.store.tables import deliveries as deliveries_table
 from warroom.store.tables import integrations as integrations_table
-from warroom.store.tables import webhook_deliveries
+from warroom.store.tables import subscriptions as subscriptions_table
 from warroom.subscriptions.service import SubscriptionService
 from warroom.timeutil import utcnow
 
@@ -63,6 +77,24 @@ class Core:
         self.integrations = IntegrationService(self.channels, settings.base_url)
         self.silences = SilenceService()
         self.ingest = IngestService(self.incidents, self.silences)
+        self.paging = PagingService(allowlist=settings.outbound_allowlist, base_url=settings.base_url)
+        self.clock = EscalationClock(
+            self.db, self.paging, self.incidents, poll_seconds=settings.clock_poll_seconds
+        )
+        self.breaker = CircuitBreaker(settings.circuit_failures, settings.circuit_cooldown_seconds)
+        self.worker = DeliveryWorker(
+            self.db,
+            policy=Policy(
+                max_attempts=settings.delivery_max_attempts,
+                backoff_base=settings.delivery_backoff_seconds,
+                backoff_cap=settings.delivery_backoff_cap_seconds,
+            ),
+            allowlist=settings.outbound_allowlist,
+            endpoints=Endpoints(settings.pagerduty_events_url, settings.opsgenie_api_url),
+            breaker=self.breaker,
+            poll_seconds=settings.delivery_poll_seconds,
+        )
+        self.pager = PagingDoor(self)
         self._started = False
         self._migrated = False
         self._revision = ""
@@ -92,6 +124,10 @@ class Core:
         await self.hub.start()
         self._tasks.append(asyncio.create_task(self._retention_loop(), name="warroom-retention"))
         self._tasks.append(asyncio.create_task(self._staleness_loop(), name="warroom-staleness"))
+        self.hub.subscribe(self.clock.on_events)
+        self.hub.subscribe(self._mirror_outbound)
+        self._tasks.append(asyncio.create_task(self.clock.run(), name="warroom-clock"))
+        self._tasks.append(asyncio.create_task(self.worker.run(), name="warroom-delivery"))
         self._started = True
 
     async def stop(self) -> None:
@@ -164,10 +200,90 @@ class Core:
     def _publish_tx(self, conn: Connection, p: Principal, channel_id: str, msg: MessageIn) -> Published:
         """Publish, then let the message drive its incident (the seed's themed workflow)."""
         published = self.messages.publish(conn, p, channel_id, msg)
+        if published.created:
+            self._page_subscribers(conn, published.message)
         if published.created and msg.theme in ("incident-alert", "incident-resolved") and msg.thread_id:
             enabled = access(conn, p, channel_id).incident_enabled
             self.incidents.on_message(conn, p, published.message, incident_channel=enabled)
         return published
+
+    def _page_subscribers(self, conn: Connection, message: dict[str, Any]) -> None:
+        """Subscriptions that name contact methods page them, in the publish's transaction."""
+        rows = conn.execute(
+            select(subscriptions_table).where(subscriptions_table.c.channel_id == message["channel"])
+        ).all()
+        for sub in rows:
+            if not sub.delivery or not filter_from_dict(sub.filters).matches(message):
+                continue
+            for contact_id in sub.delivery:
+                contact = conn.execute(
+                    select(contact_methods).where(contact_methods.c.id == contact_id)
+                ).first()
+                if contact is None:
+                    continue
+                enqueue(
+                    conn,
+                    dedup_key=f"sub:{sub.id}:{message['id']}:{contact_id}",
+                    kind=contact.kind,
+                    destination=destination_of(contact),
+                    payload={
+                        "kind": "notification",
+                        "action": "trigger",
+                        "title": message["title"],
+                        "body": message["body"],
+                        "priority": message["priority"],
+                        "channel": message["channel"],
+                        "message_id": message["id"],
+                        "thread_id": message["thread_id"],
+                        "dedup_key": f"msg-{message['id']}",
+                    },
+                    subscription_id=sub.id,
+                    message_id=message["id"],
+                    principal_id=sub.principal_id,
+                    contact_method_id=contact_id,
+                )
+
+    def _mirror_outbound(self, batch: list[Event]) -> None:
+        """Acknowledge/resolve in PagerDuty or Opsgenie what was paged there, except echoes."""
+        changes = [e for e in batch if e.kind in ("incident.acknowledged", "incident.resolved")]
+        if changes:
+            task = asyncio.create_task(self.db.write(lambda c: self._mirror_tx(c, changes)))
+            self._tasks.append(task)
+            task.add_done_callback(lambda t: self._tasks.remove(t) if t in self._tasks else None)
+
+    def _mirror_tx(self, conn: Connection, changes: list[Event]) -> None:
+        for e in changes:
+            inc = e.data.get("incident") or {}
+            number = inc.get("number")
+            action = "acknowledge" if e.kind == "incident.acknowledged" else "resolve"
+            origin = str(e.data.get("by_name", "")).split(" ", 1)[0].lower()
+            sent = conn.execute(
+                select(deliveries_table).where(
+                    deliveries_table.c.incident_number == number,
+                    deliveries_table.c.kind.in_(("pagerduty", "opsgenie")),
+                    deliveries_table.c.state.in_(("sent", "queued", "sending", "failed")),
+                )
+            ).all()
+            for d in sent:
+                if (d.payload or {}).get("action") != "trigger" or d.kind == origin:
+                    continue  # no loops: a change that came from PagerDuty is not sent back to it
+                enqueue(
+                    conn,
+                    dedup_key=f"mirror:{number}:{action}:{d.contact_method_id}",
+                    kind=d.kind,
+                    destination=d.destination,
+                    payload={
+                        **d.payload,
+                        "kind": "mirror",
+                        "action": action,
+                        "body": str(e.data.get("reason") or action),
+                    },
+                    incident_number=number,
+                    thread_id=e.thread_id,
+                    channel_id=e.channel_id,
+                    principal_id=d.principal_id,
+                    contact_method_id=d.contact_method_id,
+                )
 
     async def publish(self, p: Principal, channel_id: str, msg: MessageIn) -> Published:
         return await self.db.write(lambda c: self._publish_tx(c, p, channel_id, msg))
@@ -327,3 +443,161 @@ def _json_body(body: bytes) -> object:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise PayloadError("body", f"is not valid JSON ({exc}); send the source's JSON payload") from None
+
+
+class PagingDoor:
+    """Async paging use cases for the doors (kept apart from Core to keep each file small)."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self.db = core.db
+        self.svc = core.paging
+
+    async def set_user(self, p: Principal, user_id: str, **kw: Any) -> dict[str, Any]:
+        return await self.db.write(lambda c: self.svc.set_profile(c, p, user_id, **kw))
+
+    async def get_user(self, user_id: str) -> dict[str, Any]:
+        return await self.db.read(lambda c: self.svc.get_user(c, user_id))
+
+    async def list_users(self) -> list[dict[str, Any]]:
+        return await self.db.read(self.svc.list_users)
+
+    async def add_contact(self, p: Principal, user_id: str, **kw: Any) -> dict[str, Any]:
+        return await self.db.write(lambda c: self.svc.add_contact(c, p, user_id, **kw))
+
+    async def delete_contact(self, p: Principal, contact_id: str) -> dict[str, Any]:
+        return await self.db.write(lambda c: self.svc.delete_contact(c, p, contact_id))
+
+    async def test_contact(self, p: Principal, contact_id: str) -> dict[str, Any]:
+        return await self.db.write(lambda c: self.svc.test_contact(c, p, contact_id))
+
+    async def put_schedule(self, p: Principal, schedule_id: str, **kw: Any) -> dict[str, Any]:
+        return await self.db.write(lambda c: self.svc.put_schedule(c, p, schedule_id, **kw))
+
+    async def get_schedule(self, schedule_id: str) -> dict[str, Any]:
+        return await self.db.read(lambda c: self.svc.get_schedule(c, schedule_id))
+
+    async def list_schedules(self) -> list[dict[str, Any]]:
+        return await self.db.read(self.svc.list_schedules)
+
+    async def delete_schedule(self, p: Principal, schedule_id: str) -> dict[str, Any]:
+        return await self.db.write(lambda c: self.svc.delete_schedule(c, p, schedule_id))
+
+    async def add_override(self, p: Principal, schedule_id: str, **kw: Any) -> dict[str, Any]:
+        return await self.db.write(lambda c: self.svc.add_override(c, p, schedule_id, **kw))
+
+    async def on_call(
+        self, *, schedule_id: str | None = None, at: datetime | None = None
+    ) -> list[dict[str, Any]]:
+        return await self.db.read(lambda c: self.svc.on_call(c, schedule_id=schedule_id, at=at))
+
+    async def shifts(self, schedule_id: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        return await self.db.read(lambda c: self.svc.shifts(c, schedule_id, start, end))
+
+    async def ical(self, schedule_id: str, start: datetime, end: datetime) -> str:
+        return await self.db.read(lambda c: self.svc.ical(c, schedule_id, start, end))
+
+    async def put_policy(self, p: Principal, policy_id: str, **kw: Any) -> dict[str, Any]:
+        return await self.db.write(lambda c: self.svc.put_policy(c, p, policy_id, **kw))
+
+    async def get_policy(self, policy_id: str) -> dict[str, Any]:
+        return await self.db.read(lambda c: self.svc.get_policy(c, policy_id))
+
+    async def list_policies(self) -> list[dict[str, Any]]:
+        return await self.db.read(self.svc.list_policies)
+
+    async def delete_policy(self, p: Principal, policy_id: str) -> dict[str, Any]:
+        return await self.db.write(lambda c: self.svc.delete_policy(c, p, policy_id))
+
+    async def add_route(self, p: Principal, policy_id: str, **kw: Any) -> dict[str, Any]:
+        return await self.db.write(lambda c: self.svc.add_route(c, p, policy_id, **kw))
+
+    async def delete_route(self, p: Principal, route_id: str) -> dict[str, Any]:
+        return await self.db.write(lambda c: self.svc.delete_route(c, p, route_id))
+
+    async def escalate(self, p: Principal, ref: str) -> dict[str, Any]:
+        return await self.db.write(lambda c: self.core.clock.escalate_now(c, p, ref))
+
+    async def page_user(
+        self,
+        p: Principal,
+        user_id: str,
+        *,
+        title: str,
+        body: str = "",
+        priority: str = "high",
+        incident: str | None = None,
+    ) -> dict[str, Any]:
+        def tx(conn: Connection) -> dict[str, Any]:
+            prio = parse_priority(priority)
+            inc = self.core.incidents.visible(conn, p, incident, Permission.PUBLISH) if incident else None
+            key = secrets.token_hex(6)
+            payload = {
+                "kind": "page" if inc is not None else "direct",
+                "action": "trigger",
+                "title": title,
+                "body": body,
+                "priority": prio.value,
+                "paged_by": p.id,
+                "incident": f"INC-{inc.number}" if inc is not None else None,
+                "dedup_key": f"INC-{inc.number}" if inc is not None else f"page-{key}",
+            }
+            queued = self.svc.page_user(
+                conn,
+                user_id,
+                priority=prio,
+                payload=payload,
+                dedup_prefix=f"manual:{key}",
+                at=utcnow(),
+                incident_number=inc.number if inc is not None else None,
+                thread_id=inc.thread_id if inc is not None else None,
+                channel_id=inc.channel_id if inc is not None else None,
+            )
+            if inc is not None:
+                self.core.incidents.record(conn, "incident.paged", inc, p, user=user_id, deliveries=queued)
+            return {"user": user_id, "deliveries": queued}
+
+        return await self.db.write(tx)
+
+    async def deliveries(
+        self, p: Principal, *, state: str | None = None, incident: str | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        def q(conn: Connection) -> list[dict[str, Any]]:
+            stmt = select(deliveries_table).order_by(deliveries_table.c.created_at.desc()).limit(limit)
+            if state:
+                stmt = stmt.where(deliveries_table.c.state.in_(state.split(",")))
+            if incident:
+                inc = self.core.incidents.visible(conn, p, incident)
+                stmt = stmt.where(deliveries_table.c.incident_number == inc.number)
+            elif not p.acts_as_admin:
+                stmt = stmt.where(deliveries_table.c.principal_id == p.id)
+            return [delivery_wire(r) for r in conn.execute(stmt)]
+
+        if limit < 1 or limit > 1000:
+            raise InvalidInput("limit must be between 1 and 1000", field="limit")
+        return await self.db.read(q)
+
+    async def retry_delivery(self, p: Principal, delivery_id: str) -> dict[str, Any]:
+        def tx(conn: Connection) -> dict[str, Any]:
+            r = conn.execute(select(deliveries_table).where(deliveries_table.c.id == delivery_id)).first()
+            if r is None:
+                raise NotFound(
+                    f"delivery {delivery_id!r} does not exist; `warroom deliveries ls` lists them",
+                    field="delivery",
+                )
+            if not p.acts_as_admin and r.principal_id != p.id:
+                raise Forbidden("only an admin or the recipient may retry a delivery")
+            if r.state not in ("gave_up", "failed", "cancelled"):
+                raise Conflict(
+                    f"delivery {delivery_id} is {r.state}; only failed or dead-lettered ones retry"
+                )
+            conn.execute(
+                update(deliveries_table)
+                .where(deliveries_table.c.id == delivery_id)
+                .values(state="queued", attempts=0, next_attempt_at=utcnow(), last_error=None)
+            )
+            return delivery_wire(
+                conn.execute(select(deliveries_table).where(deliveries_table.c.id == delivery_id)).one()
+            )
+
+        return await self.db.write(tx)

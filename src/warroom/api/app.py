@@ -14,7 +14,17 @@ from warroom.api import errors
 from warroom.api.auth import Authenticator
 from warroom.api.limits import BodyLimit, RateLimiter
 from warroom.api.metrics import LatencyMiddleware, Metrics
-from warroom.api.routes import alerts, channels, identity, incidents, messages, ops, streams, subscriptions
+from warroom.api.routes import (
+    alerts,
+    channels,
+    identity,
+    incidents,
+    messages,
+    ops,
+    paging,
+    streams,
+    subscriptions,
+)
 from warroom.config import Settings
 from warroom.core import Core
 
@@ -54,7 +64,7 @@ def create_app(settings: Settings, core: Core | None = None) -> Any:
     app.state.metrics = Metrics()
     app.state.lifespan_hooks = []
     errors.install(app)
-    for module in (ops, channels, messages, subscriptions, streams, identity, incidents, alerts):
+    for module in (ops, channels, messages, subscriptions, streams, identity, incidents, alerts, paging):
         app.include_router(module.router)
     from warroom.mcp.http import mount as mount_mcp
 

@@ -127,7 +127,7 @@ class IncidentService:
             )
         return r
 
-    def _visible(
+    def visible(
         self, conn: Connection, p: Principal, ref: str | int, perm: Permission = Permission.READ
     ) -> Any:
         r = self.row(conn, ref)
@@ -138,7 +138,7 @@ class IncidentService:
         return r
 
     def get(self, conn: Connection, p: Principal, ref: str | int) -> dict[str, Any]:
-        r = self._visible(conn, p, ref)
+        r = self.visible(conn, p, ref)
         out = wire(r)
         rows = conn.execute(
             select(alerts).where(alerts.c.incident_number == r.number).order_by(alerts.c.id).limit(500)
@@ -315,7 +315,7 @@ class IncidentService:
             to = parse_status(target)
         except ValueError as exc:
             raise InvalidInput(str(exc), field="status") from None
-        r = self._visible(conn, p, ref, Permission.PUBLISH)
+        r = self.visible(conn, p, ref, Permission.PUBLISH)
         try:
             m = move(Status(r.status), to)
         except ValueError as exc:
@@ -350,7 +350,7 @@ class IncidentService:
         return {**out, "changed": True, "note": m.note}
 
     def reopen(self, conn: Connection, p: Principal, ref: str | int, *, reason: str = "") -> dict[str, Any]:
-        r = self._visible(conn, p, ref, Permission.PUBLISH)
+        r = self.visible(conn, p, ref, Permission.PUBLISH)
         m = reopen(Status(r.status))
         if not m.changed:
             return {**wire(r), "changed": False, "note": m.note}
@@ -380,7 +380,7 @@ class IncidentService:
     def note(self, conn: Connection, p: Principal, ref: str | int, text: str) -> dict[str, Any]:
         if not text or not text.strip():
             raise InvalidInput("a note needs text", field="text")
-        r = self._visible(conn, p, ref, Permission.PUBLISH)
+        r = self.visible(conn, p, ref, Permission.PUBLISH)
         first = text.strip().splitlines()[0]
         msg = self.say(conn, p, r, title=f"📝 {first[:150]}", body=text, theme="incident-note")
         self.record(conn, "incident.note_added", r, p, message_id=msg["id"])
@@ -397,7 +397,7 @@ class IncidentService:
     ) -> dict[str, Any]:
         if owner is None and commander is None:
             raise InvalidInput("give an owner, a commander or both", field="owner")
-        r = self._visible(conn, p, ref, Permission.PUBLISH)
+        r = self.visible(conn, p, ref, Permission.PUBLISH)
         values: dict[str, Any] = {"updated_at": utcnow()}
         if owner is not None:
             values["owner"] = owner or None
@@ -423,7 +423,7 @@ class IncidentService:
         self, conn: Connection, p: Principal, ref: str | int, severity: object, *, reason: str = ""
     ) -> dict[str, Any]:
         rank = _severity(severity)
-        r = self._visible(conn, p, ref, Permission.PUBLISH)
+        r = self.visible(conn, p, ref, Permission.PUBLISH)
         if rank == r.severity:
             return {**wire(r), "changed": False, "note": f"already P{rank}"}
         conn.execute(
@@ -452,8 +452,8 @@ class IncidentService:
 
     def merge(self, conn: Connection, p: Principal, source: str | int, target: str | int) -> dict[str, Any]:
         """Fold `source` into `target`: its alerts move over, it resolves as a duplicate."""
-        s = self._visible(conn, p, source, Permission.PUBLISH)
-        t = self._visible(conn, p, target, Permission.PUBLISH)
+        s = self.visible(conn, p, source, Permission.PUBLISH)
+        t = self.visible(conn, p, target, Permission.PUBLISH)
         if s.number == t.number:
             raise InvalidInput("an incident cannot be merged into itself", field="target")
         if t.merged_into:
@@ -512,7 +512,7 @@ class IncidentService:
         self, conn: Connection, p: Principal, ref: str | int, *, limit: int = 1000
     ) -> dict[str, Any]:
         """Everything on the incident's thread, in log order: messages and incident events."""
-        r = self._visible(conn, p, ref)
+        r = self.visible(conn, p, ref)
         rows = conn.execute(
             select(events).where(events.c.thread_id == r.thread_id).order_by(events.c.id).limit(limit + 1)
         ).all()
@@ -523,8 +523,12 @@ class IncidentService:
                 item["message"] = {"id": int(e.id), **e.data}
                 item["ts"] = e.data.get("created_at") or item["ts"]
             else:
-                item["data"] = {k: v for k, v in e.data.items() if k != "incident"}
-                item["status"] = e.data.get("incident", {}).get("status")
+                snapshot = e.data.get("incident")
+                if isinstance(snapshot, dict):  # incident.* events carry the incident as it became
+                    item["data"] = {k: v for k, v in e.data.items() if k != "incident"}
+                    item["status"] = snapshot.get("status")
+                else:
+                    item["data"] = e.data
             items.append(item)
         return {"incident": wire(r), "items": items, "has_more": len(rows) > limit}
 

@@ -176,13 +176,21 @@ __all__ = [
     "alerts",
     "channel_acl",
     "channels",
+    "contact_methods",
+    "deliveries",
+    "escalation_policies",
+    "escalation_routes",
+    "escalations",
     "events",
     "incidents",
     "integrations",
     "message_tags",
     "messages",
     "metadata",
+    "paging_profiles",
     "principals",
+    "schedule_overrides",
+    "schedules",
     "silences",
     "subscriptions",
     "tokens",
@@ -292,3 +300,115 @@ silences = Table(
     Column("expired_at", UTCDateTime),
 )
 Index("ix_silences_ends_at", silences.c.ends_at)
+
+# -- paging and delivery (migration 0003) ---------------------------------------------
+
+paging_profiles = Table(
+    "paging_profiles",
+    metadata,
+    Column("principal_id", String(64), ForeignKey("principals.id"), primary_key=True),
+    Column("time_zone", String(64), nullable=False, default="UTC"),
+    Column("rules", JSON, nullable=False),  # UserNotificationRules as JSON
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+contact_methods = Table(
+    "contact_methods",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("principal_id", String(64), ForeignKey("principals.id"), nullable=False),
+    Column("kind", String(16), nullable=False),  # apprise | webhook | pagerduty | opsgenie
+    Column("label", String(200), nullable=False),
+    Column("target", Text, nullable=False),  # Apprise URL, webhook URL, routing key, API key
+    Column("secret", String(128)),  # signs webhook bodies
+    Column("options", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+Index("ix_contact_methods_principal_id", contact_methods.c.principal_id)
+
+schedules = Table(
+    "schedules",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("layers", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+schedule_overrides = Table(
+    "schedule_overrides",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("schedule_id", String(64), ForeignKey("schedules.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", String(64), nullable=False),
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime, nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+Index("ix_schedule_overrides_schedule_id", schedule_overrides.c.schedule_id)
+
+escalation_policies = Table(
+    "escalation_policies",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("levels", JSON, nullable=False),
+    Column("repeat", Integer, nullable=False, default=0),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+escalation_routes = Table(
+    "escalation_routes",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("policy_id", String(64), ForeignKey("escalation_policies.id", ondelete="CASCADE"), nullable=False),
+    Column("service", String(200)),
+    Column("integration", String(64)),
+    Column("channel", String(64)),
+    Column("severities", JSON),
+    Column("position", Integer, nullable=False, default=0),
+)
+
+# The escalation clock: one row per incident being escalated; due times live here, so a
+# restart resumes them and any replica may fire the next step.
+escalations = Table(
+    "escalations",
+    metadata,
+    Column("incident_number", BigInteger, primary_key=True),
+    Column("policy_id", String(64), nullable=False),
+    Column("round", Integer, nullable=False, default=0),  # the incident's reopen_count
+    Column("triggered_at", UTCDateTime, nullable=False),
+    Column("fired_steps", Integer, nullable=False, default=0),
+    Column("next_due_at", UTCDateTime),
+    Column("state", String(16), nullable=False),  # active | stopped | exhausted
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+Index("ix_escalations_state_next_due_at", escalations.c.state, escalations.c.next_due_at)
+
+# The durable outbox: a page is committed with the event that caused it, then sent.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", String(32), primary_key=True),  # stable across retries; sent to receivers
+    Column("dedup_key", String(300), nullable=False, unique=True),  # one page per step and method
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("incident_number", BigInteger),
+    Column("subscription_id", String(32)),
+    Column("message_id", BigInteger),
+    Column("principal_id", String(64)),
+    Column("contact_method_id", String(32)),
+    Column("kind", String(16), nullable=False),
+    Column("destination", String(300), nullable=False),  # circuit-breaker key
+    Column("payload", JSON, nullable=False),
+    Column("state", String(16), nullable=False),  # queued | sending | sent | failed | gave_up | cancelled
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("lease_until", UTCDateTime),
+    Column("last_error", Text),
+    Column("sent_at", UTCDateTime),
+)
+Index("ix_deliveries_state_next_attempt_at", deliveries.c.state, deliveries.c.next_attempt_at)
+Index("ix_deliveries_incident_number", deliveries.c.incident_number)

@@ -1,0 +1,1 @@
+"""Delivery: the durable outbox and the workers that send what it holds."""
