@@ -8,6 +8,7 @@ PostgreSQL must be up (`.ci/run` starts it); a test on it fails, never skips, wh
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import socket
 import threading
@@ -28,7 +29,8 @@ from warroom.core import Core
 from warroom.identity.models import ALL_SCOPES, DEFAULT_SCOPES, Scope
 
 PG_ADMIN_DSN = os.environ.get("WARROOM_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-PG_TEMPLATE = "warroom_test_template"
+# Concurrent test sessions on one server each need their own template (it is dropped and rebuilt).
+PG_TEMPLATE = os.environ.get("WARROOM_TEST_PG_TEMPLATE", "warroom_test_template")
 _template_ready = False
 _template_lock = threading.Lock()
 
@@ -54,6 +56,14 @@ def _ensure_pg_template() -> None:
         core.migrate()
         core.db.close()
         _template_ready = True
+        atexit.register(_drop_template)
+
+
+def _drop_template() -> None:
+    try:
+        _pg_admin(f"DROP DATABASE IF EXISTS {PG_TEMPLATE} WITH (FORCE)")
+    except Exception:
+        pass  # the server is gone; nothing to clean
 
 
 def fresh_database_url(backend: str, tmp_path: Path) -> tuple[str, Any]:

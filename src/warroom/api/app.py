@@ -69,6 +69,9 @@ def create_app(settings: Settings, core: Core | None = None) -> Any:
     from warroom.mcp.http import mount as mount_mcp
 
     mount_mcp(app, core, settings)  # Streamable HTTP at /mcp, both protocol eras
+    from warroom.web import mount as mount_web
+
+    mount_web(app, core, settings)  # the dashboard at /, sign-in at /auth/*
     wrapped: Any = BodyLimit(app, settings.max_request_bytes)
     wrapped = LatencyMiddleware(wrapped, app.state.metrics)
     wrapped.fastapi = app  # tests and other doors reach the app behind the middleware

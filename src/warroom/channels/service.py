@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from warroom.channels.acl import Permission, Visibility, is_visible, parse_subject, permissions
 from warroom.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -51,24 +51,28 @@ def validate_channel_id(channel_id: str) -> str:
     return channel_id
 
 
+# Access is checked on every publish and read: statements built once skip SQLAlchemy's
+# per-call construction, which costs more than SQLite's own work for these lookups.
+_GRANTS = select(channel_acl.c.subject, channel_acl.c.permission).where(
+    channel_acl.c.channel_id == bindparam("p_channel")
+)
+_ACCESS_ROW = select(
+    channels.c.id,
+    channels.c.visibility,
+    channels.c.created_by,
+    channels.c.archived_at,
+    channels.c.incident_enabled,
+).where(channels.c.id == bindparam("p_channel"))
+
+
 def _grants(conn: Connection, channel_id: str) -> list[tuple[str, str]]:
-    rows = conn.execute(
-        select(channel_acl.c.subject, channel_acl.c.permission).where(channel_acl.c.channel_id == channel_id)
-    )
+    rows = conn.execute(_GRANTS, {"p_channel": channel_id})
     return [(r.subject, r.permission) for r in rows]
 
 
 def access(conn: Connection, principal: Principal, channel_id: str) -> ChannelAccess:
     """Resolve the principal's rights on a channel; a hidden channel is NotFound."""
-    row = conn.execute(
-        select(
-            channels.c.id,
-            channels.c.visibility,
-            channels.c.created_by,
-            channels.c.archived_at,
-            channels.c.incident_enabled,
-        ).where(channels.c.id == channel_id)
-    ).first()
+    row = conn.execute(_ACCESS_ROW, {"p_channel": channel_id}).first()
     if row is None:
         raise not_found(channel_id)
     vis = Visibility(row.visibility)
@@ -157,7 +161,7 @@ class ChannelService:
         if acl:
             self._write_acl(conn, channel_id, acl)
         info = self._info(conn, principal, channel_id)
-        append_event(conn, "channel.created", data=info, channel_id=channel_id)
+        append_event(conn, "channel.created", data=_event_data(info), channel_id=channel_id)
         return info
 
     def list_visible(
@@ -209,7 +213,7 @@ class ChannelService:
         if patch.get("acl") is not None:
             self._write_acl(conn, channel_id, patch["acl"])
         info = self._info(conn, principal, channel_id)
-        append_event(conn, "channel.updated", data=info, channel_id=channel_id)
+        append_event(conn, "channel.updated", data=_event_data(info), channel_id=channel_id)
         return info
 
     def archive(self, conn: Connection, principal: Principal, channel_id: str) -> dict[str, Any]:
@@ -253,6 +257,11 @@ class ChannelService:
         if Permission.ADMIN in perms:
             info["acl"] = [{"subject": s, "permission": p} for s, p in sorted(grants)]
         return info
+
+
+def _event_data(info: dict[str, Any]) -> dict[str, Any]:
+    """What every reader of the channel may see: not the ACL, not the actor's permissions."""
+    return {k: v for k, v in info.items() if k not in ("acl", "permissions")}
 
 
 def _wire(r: Any, perms: frozenset[Permission], subscribers: int) -> dict[str, Any]:

@@ -12,6 +12,14 @@ import typer
 from warroom.cli.client import Api, CLIError
 from warroom.cli.common import JsonOpt, ServerOpt, TokenOpt
 from warroom.cli.incidents import incident_app, integration_app, silence_app
+from warroom.cli.paging import (
+    contact_app,
+    deliveries_app,
+    paging_commands,
+    policy_app,
+    schedule_app,
+    user_app,
+)
 from warroom.cli.render import (
     console,
     emit_json,
@@ -39,6 +47,12 @@ app.add_typer(config_app, name="config")
 app.add_typer(incident_app, name="incident")
 app.add_typer(integration_app, name="integration")
 app.add_typer(silence_app, name="silence")
+app.add_typer(user_app, name="user")
+app.add_typer(contact_app, name="contact")
+app.add_typer(schedule_app, name="schedule")
+app.add_typer(policy_app, name="policy")
+app.add_typer(deliveries_app, name="deliveries")
+paging_commands(app)
 
 ConfigOpt = Annotated[
     str | None, typer.Option("--config", envvar="WARROOM_CONFIG", help="TOML settings file.")
@@ -593,6 +607,10 @@ def subscribe(
     sender: Annotated[list[str] | None, typer.Option("--sender")] = None,
     thread: Annotated[list[str] | None, typer.Option("--thread")] = None,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Stay connected and print live.")] = False,
+    deliver_to: Annotated[
+        list[str] | None,
+        typer.Option("--deliver-to", help="Your contact method id (cm_…) that matches page (repeat)."),
+    ] = None,
     server: ServerOpt = None,
     token: TokenOpt = None,
     as_json: JsonOpt = False,
@@ -608,10 +626,10 @@ def subscribe(
         "threads": thread,
     }
     try:
-        sub = api.post(
-            "/api/subscriptions",
-            json={"channel": channel, "filters": {k: v for k, v in filters.items() if v}},
-        )
+        body: dict[str, Any] = {"channel": channel, "filters": {k: v for k, v in filters.items() if v}}
+        if deliver_to:
+            body["delivery"] = deliver_to
+        sub = api.post("/api/subscriptions", json=body)
     except CLIError as exc:
         _fail(exc)
     if not follow:

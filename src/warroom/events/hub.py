@@ -39,6 +39,7 @@ class Hub:
         self._listeners: list[Callable[[list[Event]], None]] = []
 
     async def start(self) -> None:
+        self._stopping.clear()
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         self._changed = self._loop.create_future()
@@ -62,6 +63,11 @@ class Hub:
     def subscribe(self, fn: Callable[[list[Event]], None]) -> None:
         """Call `fn` (on the event loop) with every batch of new events, in order."""
         self._listeners.append(fn)
+
+    def unsubscribe(self, fn: Callable[[list[Event]], None]) -> None:
+        """Stop calling `fn`; a door that closes (an MCP server, a test) must not leak it."""
+        with contextlib.suppress(ValueError):
+            self._listeners.remove(fn)
 
     # -- waking the pump -------------------------------------------------------
 
@@ -88,7 +94,9 @@ class Hub:
                 self._stopping.wait(1.0)
 
     async def _pump(self) -> None:
-        while True:
+        # Checked, not just cancelled: on Python 3.11 asyncio.wait_for swallows a cancel that
+        # lands as the wake event fires, and stop() would then wait for the pump forever.
+        while not self._stopping.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
             self._wake.clear()

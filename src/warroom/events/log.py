@@ -35,6 +35,10 @@ class Event:
         }
 
 
+# Built once: appending runs in the writer thread for every publish.
+_INSERT_EVENT = insert(events).returning(events.c.id)
+
+
 def append_event(
     conn: Connection,
     kind: str,
@@ -47,9 +51,8 @@ def append_event(
     """Append one event inside the caller's transaction; its id orders it in the log."""
     ts = ts or utcnow()
     event_id = conn.execute(
-        insert(events)
-        .values(ts=ts, kind=kind, channel_id=channel_id, thread_id=thread_id, data=data)
-        .returning(events.c.id)
+        _INSERT_EVENT,
+        {"ts": ts, "kind": kind, "channel_id": channel_id, "thread_id": thread_id, "data": data},
     ).scalar_one()
     if conn.dialect.name == "postgresql":
         # Wakes the other replicas at commit; the payload is only the id, rows are re-read.

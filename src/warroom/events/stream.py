@@ -78,12 +78,11 @@ async def follow(
             if not await hub.wait_beyond(pos, keepalive):
                 yield Keepalive(pos)
             continue
-        refresh = False
         for ev in batch:
             pos = ev.id
             if ev.kind.startswith("channel."):
-                refresh = True
+                # Re-read before the next event: a channel created (or a grant changed) and
+                # used in the same batch must apply to the events right after it.
+                chans = await allowed()
             if wanted(ev, chans, f, kinds):
                 yield ev
-        if refresh:
-            chans = await allowed()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
@@ -11,6 +11,28 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from warroom.priority import Priority, parse_priority
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+# Ids are 64-bit in both stores; a larger number can name no message.
+MAX_ID = 2**63 - 1
+NUL_RULE = "must not contain NUL (\\u0000) characters; remove them"
+
+
+def reject_nul(value: Any) -> Any:
+    """PostgreSQL text cannot hold NUL; refuse it at the door on every store alike."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError(NUL_RULE)
+    if isinstance(value, list) and any(isinstance(v, str) and "\x00" in v for v in value):
+        raise ValueError(NUL_RULE)
+    return value
+
+
+class _Input(BaseModel):
+    """Every text field of a publish refuses NUL, naming the field."""
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, v: Any) -> Any:
+        return reject_nul(v)
+
 
 WELL_KNOWN_THEMES = (
     "incident-alert",
@@ -33,7 +55,7 @@ def _priority(value: Any) -> Priority:
 PriorityField = Annotated[Priority, BeforeValidator(_priority)]
 
 
-class Sender(BaseModel):
+class Sender(_Input):
     """Who the client says it is; the server records the authenticated principal beside it."""
 
     model_config = ConfigDict(extra="forbid")
@@ -43,13 +65,13 @@ class Sender(BaseModel):
     ai_tool: str | None = Field(default=None, max_length=100)
 
 
-class Link(BaseModel):
+class Link(_Input):
     model_config = ConfigDict(extra="forbid")
     url: str = Field(min_length=1, max_length=2000)
     title: str | None = Field(default=None, max_length=200)
 
 
-class Action(BaseModel):
+class Action(_Input):
     """A suggested next step: a label, optionally a URL to open or a named action."""
 
     model_config = ConfigDict(extra="forbid")
@@ -65,7 +87,7 @@ def _links(value: Any) -> Any:
     return value
 
 
-class MessageIn(BaseModel):
+class MessageIn(_Input):
     """A publish request. `channel` comes from the route or tool argument."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -76,7 +98,7 @@ class MessageIn(BaseModel):
     theme: str | None = Field(default=None, max_length=64)
     tags: list[str] = Field(default_factory=list)
     thread_id: str | None = Field(default=None, min_length=1, max_length=200)
-    in_reply_to: int | None = Field(default=None, ge=1)
+    in_reply_to: int | None = Field(default=None, ge=1, le=MAX_ID)
     sender: Sender | None = None
     links: Annotated[list[Link], BeforeValidator(_links)] = Field(default_factory=list)
     actions: list[Action] = Field(default_factory=list)
@@ -85,6 +107,18 @@ class MessageIn(BaseModel):
         default=None,
         description="Only for admins importing history: the original time; marks the message imported.",
     )
+
+    @field_validator("created_at")
+    @classmethod
+    def _created_at(cls, v: datetime | None) -> datetime | None:
+        if v is not None and v.tzinfo is not None:
+            try:
+                v.astimezone(UTC)
+            except OverflowError:
+                raise ValueError(
+                    "created_at is out of range; give a real time such as 2024-01-12T02:47:00Z"
+                ) from None
+        return v
 
     @field_validator("theme")
     @classmethod

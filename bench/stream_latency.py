@@ -1,0 +1,167 @@
+"""Publish → delivery latency on live SSE subscribers, over loopback, against a real server.
+
+One subscriber process holds all the SSE connections (raw asyncio streams, so client-side
+parsing costs as little as possible); this process publishes N messages one at a time, spaced
+out, each carrying `sent_ns`, the CLOCK_MONOTONIC time (system-wide on Linux, so both
+processes read the same clock) just before its POST was written. A subscriber timestamps a
+frame as soon as its bytes are read; latency = received - sent, for every (message,
+subscriber) pair. A delivery that never arrives within the time limit counts as lost.
+
+    .venv/bin/python bench/stream_latency.py [--subscribers 100] [--messages 200] [--interval-ms 25]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import create_channel, percentile, print_table, running_server, write_results
+
+CHANNEL = "bench-live"
+TARGET_P50_MS = 5.0
+TARGET_P99_MS = 20.0
+
+
+# -- the subscriber process ---------------------------------------------------------------
+
+
+async def subscribe_all(url: str, subscribers: int, messages: int, limit_s: float) -> dict[str, Any]:
+    host, port = url.removeprefix("http://").split(":")
+    path = f"/api/channels/{CHANNEL}/stream"
+    request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: text/event-stream\r\n\r\n".encode()
+    latencies: list[list[float]] = [[] for _ in range(subscribers)]
+    ready = 0
+    all_ready = asyncio.Event()
+
+    async def one(i: int) -> None:
+        nonlocal ready
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(request)
+        head = await reader.readuntil(b"\r\n\r\n")
+        if b" 200 " not in head.split(b"\r\n", 1)[0]:
+            raise RuntimeError(f"stream refused: {head!r}")
+        buf = b""
+        got = 0
+        announced = False
+        while got < messages:
+            chunk = await reader.read(65536)
+            now = time.monotonic_ns()
+            if not chunk:
+                break
+            buf += chunk
+            if not announced and b"retry:" in buf:
+                announced = True  # the stream is open and following the log from now on
+                ready += 1
+                if ready == subscribers:
+                    all_ready.set()
+            # Chunked transfer framing wraps the SSE text; the JSON lines survive intact.
+            while b"\n\n" in buf:
+                frame, buf = buf.split(b"\n\n", 1)
+                for line in frame.split(b"\n"):
+                    if line.startswith(b"data: {") and b'"sent_ns' in line:
+                        ev = json.loads(line[6:])
+                        body = json.loads(ev["data"]["body"])
+                        latencies[i].append((now - body["sent_ns"]) / 1e6)
+                        got += 1
+        writer.close()
+
+    tasks = [asyncio.create_task(one(i)) for i in range(subscribers)]
+    await asyncio.wait_for(all_ready.wait(), 60)
+    print("READY", flush=True)  # tell the publisher to start
+    done, pending = await asyncio.wait(tasks, timeout=limit_s)
+    for t in pending:
+        t.cancel()
+    for t in done:
+        if t.exception():
+            raise t.exception()  # type: ignore[misc]
+    return {"latencies_ms": latencies}
+
+
+# -- the publisher (this process) -----------------------------------------------------------
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--subscribers", type=int, default=100)
+    ap.add_argument("--messages", type=int, default=200)
+    ap.add_argument("--interval-ms", type=float, default=25.0, help="pause between publishes")
+    ap.add_argument("--sync", default="FULL", help="SQLite synchronous mode of the server")
+    ap.add_argument("--subscriber-process", help=argparse.SUPPRESS)  # internal
+    ap.add_argument("--timeout", type=float, default=120.0, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.subscriber_process:
+        out = asyncio.run(
+            subscribe_all(args.subscriber_process, args.subscribers, args.messages, args.timeout)
+        )
+        print("RESULT " + json.dumps(out), flush=True)
+        return
+
+    with running_server({"WARROOM_SQLITE_SYNCHRONOUS": args.sync}) as srv:
+        create_channel(srv.url, CHANNEL)
+        sub = subprocess.Popen(
+            [sys.executable, __file__, "--subscriber-process", srv.url,
+             "--subscribers", str(args.subscribers), "--messages", str(args.messages),
+             "--timeout", str(args.timeout)],
+            stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert sub.stdout is not None
+        line = sub.stdout.readline()
+        if line.strip() != "READY":
+            sub.kill()
+            raise RuntimeError(f"subscriber process failed to start: {line!r}")
+        publish_ms: list[float] = []
+        with httpx.Client(base_url=srv.url, timeout=10) as client:
+            client.get("/healthz")  # open the keep-alive connection before timing
+            for n in range(args.messages):
+                sent_ns = time.monotonic_ns()
+                body = json.dumps({"sent_ns": sent_ns, "n": n})
+                r = client.post(
+                    f"/api/channels/{CHANNEL}/messages",
+                    json={"title": f"latency probe {n}", "body": body, "priority": "high", "tags": ["bench"]},
+                )
+                publish_ms.append((time.monotonic_ns() - sent_ns) / 1e6)
+                r.raise_for_status()
+                time.sleep(args.interval_ms / 1000)
+        out, _ = sub.communicate(timeout=args.timeout + 30)
+    result_line = next(x for x in out.splitlines() if x.startswith("RESULT "))
+    per_sub: list[list[float]] = json.loads(result_line.removeprefix("RESULT "))["latencies_ms"]
+    flat = [x for lat in per_sub for x in lat]
+    expected = args.subscribers * args.messages
+    row = {
+        "subscribers": args.subscribers,
+        "messages": args.messages,
+        "interval_ms": args.interval_ms,
+        "deliveries": len(flat),
+        "lost": expected - len(flat),
+        "p50_ms": percentile(flat, 50),
+        "p90_ms": percentile(flat, 90),
+        "p99_ms": percentile(flat, 99),
+        "max_ms": max(flat, default=float("nan")),
+        "publish_p50_ms": percentile(publish_ms, 50),
+        "publish_p99_ms": percentile(publish_ms, 99),
+        "synchronous": args.sync,
+    }
+    print_table(
+        f"Publish → SSE delivery: {args.subscribers} subscribers, {args.messages} messages every "
+        f"{args.interval_ms:g} ms (target p50 <= {TARGET_P50_MS:g} ms, p99 <= {TARGET_P99_MS:g} ms)",
+        ["deliveries", "lost", "p50 ms", "p90 ms", "p99 ms", "max ms", "POST p50 ms", "POST p99 ms"],
+        [[row["deliveries"], row["lost"], row["p50_ms"], row["p90_ms"], row["p99_ms"], row["max_ms"],
+          row["publish_p50_ms"], row["publish_p99_ms"]]],
+    )  # fmt: skip
+    write_results(
+        "stream_latency",
+        {"target_p50_ms": TARGET_P50_MS, "target_p99_ms": TARGET_P99_MS, "run": row},
+    )
+
+
+if __name__ == "__main__":
+    main()
