@@ -30,7 +30,7 @@ from warroom.identity.models import ALL_SCOPES, DEFAULT_SCOPES, Scope
 
 PG_ADMIN_DSN = os.environ.get("WARROOM_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 # Concurrent test sessions on one server each need their own template (it is dropped and rebuilt).
-PG_TEMPLATE = os.environ.get("WARROOM_TEST_PG_TEMPLATE", "warroom_test_template")
+PG_TEMPLATE = os.environ.get("WARROOM_TEST_PG_TEMPLATE", f"warroom_test_template_{os.getpid()}")
 _template_ready = False
 _template_lock = threading.Lock()
 
