@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import os
 import socket
 import threading
@@ -60,10 +61,8 @@ def _ensure_pg_template() -> None:
 
 
 def _drop_template() -> None:
-    try:
+    with contextlib.suppress(Exception):  # the server may be gone already; nothing to clean
         _pg_admin(f"DROP DATABASE IF EXISTS {PG_TEMPLATE} WITH (FORCE)")
-    except Exception:
-        pass  # the server is gone; nothing to clean
 
 
 def fresh_database_url(backend: str, tmp_path: Path) -> tuple[str, Any]:
@@ -103,17 +102,32 @@ async def core(settings: Settings) -> AsyncIterator[Core]:
     await c.stop()
 
 
-def make_token(core: Core, principal: str, *, admin: bool = False, scopes: frozenset[Scope] | None = None,
-               name: str | None = None, groups: list[str] | None = None, **kw: Any) -> str:
+def make_token(
+    core: Core,
+    principal: str,
+    *,
+    admin: bool = False,
+    scopes: frozenset[Scope] | None = None,
+    name: str | None = None,
+    groups: list[str] | None = None,
+    **kw: Any,
+) -> str:
     """Create a principal + token straight in the store; return the secret."""
+
     def fn(conn: Any) -> dict[str, Any]:
         out = core.identity.create_token(
-            conn, principal_id=principal, name=name or f"{principal}-token",
-            scopes=scopes or (ALL_SCOPES if admin else DEFAULT_SCOPES), principal_name=name, is_admin=admin, **kw,
+            conn,
+            principal_id=principal,
+            name=name or f"{principal}-token",
+            scopes=scopes or (ALL_SCOPES if admin else DEFAULT_SCOPES),
+            principal_name=name,
+            is_admin=admin,
+            **kw,
         )
         if groups is not None:
             core.identity.ensure_principal(conn, principal, groups=groups)
         return out
+
     return str(core.db.write_sync(fn)["token"])
 
 
@@ -131,8 +145,15 @@ class LiveServer:
         self.settings = settings.model_copy(update={"port": self.port})
         self.core = Core(self.settings)
         self.app = create_app(self.settings, self.core)
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
-                                lifespan="on", access_log=False, ws="websockets")
+        config = uvicorn.Config(
+            self.app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="on",
+            access_log=False,
+            ws="websockets",
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.url = f"http://127.0.0.1:{self.port}"
