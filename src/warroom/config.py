@@ -77,11 +77,18 @@ class Settings(BaseSettings):
     delivery_backoff_seconds: float = Field(default=1.0, gt=0)
     delivery_backoff_cap_seconds: float = Field(default=300.0, gt=0)
     delivery_poll_seconds: float = Field(default=0.5, gt=0)
+    delivery_lease_seconds: float = Field(
+        default=60.0, gt=0, description="A claimed delivery not recorded by then is sent again (same id)."
+    )
     circuit_failures: int = Field(default=5, ge=1)
     circuit_cooldown_seconds: float = Field(default=30.0, gt=0)
     clock_poll_seconds: float = Field(default=0.25, gt=0)
     pagerduty_events_url: str = "https://events.pagerduty.com/v2/enqueue"
     opsgenie_api_url: str = "https://api.opsgenie.com"
+
+    github_webhook_secret: SecretStr | None = Field(
+        default=None, description="If set, GitHub change webhooks must carry a matching X-Hub-Signature-256."
+    )
 
     log_level: str = "info"
     log_json: bool = False

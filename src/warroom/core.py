@@ -35,13 +35,17 @@ from warroom.events.log import Event
 from warroom.identity.models import LOCAL, Principal
 from warroom.identity.service import IdentityService
 from warroom.incidents.service import IncidentService
+from warroom.intelligence.door import IntelDoor
+from warroom.intelligence.knowledge import KnowledgeService
+from warroom.intelligence.pipeline import Pipeline
+from warroom.intelligence.service import IntelligenceService
 from warroom.messages.filters import MessageFilter, filter_from_dict
 from warroom.messages.models import MessageIn
 from warroom.messages.retention import apply_retention
 from warroom.messages.service import Limits, MessageService, Published
 from warroom.paging.clock import EscalationClock
 from warroom.paging.service import PagingService, destination_of
-from warroom.priority import parse_priority
+from warroom.priority import PriorityError, parse_priority
 from warroom.store.database import Database
 from warroom.store.migrate import upgrade
 from warroom.store.tables import contact_methods, webhook_deliveries
@@ -93,8 +97,13 @@ class Core:
             endpoints=Endpoints(settings.pagerduty_events_url, settings.opsgenie_api_url),
             breaker=self.breaker,
             poll_seconds=settings.delivery_poll_seconds,
+            lease_seconds=settings.delivery_lease_seconds,
         )
         self.pager = PagingDoor(self)
+        self.knowledge = KnowledgeService()
+        self.intel = IntelligenceService(self.incidents, self.messages, self.paging, self.knowledge)
+        self.pipeline = Pipeline(self.db, self.intel)
+        self.intel_door = IntelDoor(self)
         self._started = False
         self._migrated = False
         self._revision = ""
@@ -126,6 +135,8 @@ class Core:
         self._tasks.append(asyncio.create_task(self._staleness_loop(), name="warroom-staleness"))
         self.hub.subscribe(self.clock.on_events)
         self.hub.subscribe(self._mirror_outbound)
+        self.hub.subscribe(self.pipeline.on_events)
+        self._tasks.append(asyncio.create_task(self.pipeline.run(), name="warroom-analysis"))
         self._tasks.append(asyncio.create_task(self.clock.run(), name="warroom-clock"))
         self._tasks.append(asyncio.create_task(self.worker.run(), name="warroom-delivery"))
         self._started = True
@@ -202,7 +213,11 @@ class Core:
         published = self.messages.publish(conn, p, channel_id, msg)
         if published.created:
             self._page_subscribers(conn, published.message)
-        if published.created and msg.theme in ("incident-alert", "incident-resolved") and msg.thread_id:
+        if (
+            published.created
+            and msg.theme in ("incident-alert", "incident-resolved", "incident-update")
+            and msg.thread_id
+        ):
             enabled = access(conn, p, channel_id).incident_enabled
             self.incidents.on_message(conn, p, published.message, incident_channel=enabled)
         return published
@@ -257,6 +272,8 @@ class Core:
             number = inc.get("number")
             action = "acknowledge" if e.kind == "incident.acknowledged" else "resolve"
             origin = str(e.data.get("by_name", "")).split(" ", 1)[0].lower()
+            # A reopened incident is acknowledged and resolved again: one mirror per round.
+            round_ = int(inc.get("reopen_count") or 0)
             sent = conn.execute(
                 select(deliveries_table).where(
                     deliveries_table.c.incident_number == number,
@@ -269,7 +286,7 @@ class Core:
                     continue  # no loops: a change that came from PagerDuty is not sent back to it
                 enqueue(
                     conn,
-                    dedup_key=f"mirror:{number}:{action}:{d.contact_method_id}",
+                    dedup_key=f"mirror:{number}:{round_}:{action}:{d.contact_method_id}",
                     kind=d.kind,
                     destination=d.destination,
                     payload={
@@ -316,7 +333,7 @@ class Core:
         channel_id: str,
         f: MessageFilter,
         *,
-        delivery: list[dict[str, Any]] | None = None,
+        delivery: list[str] | None = None,
     ) -> dict[str, Any]:
         return await self.db.write(
             lambda c: self.subscriptions.subscribe(c, p, channel_id, f, delivery=delivery)
@@ -528,8 +545,12 @@ class PagingDoor:
         priority: str = "high",
         incident: str | None = None,
     ) -> dict[str, Any]:
-        def tx(conn: Connection) -> dict[str, Any]:
+        try:
             prio = parse_priority(priority)
+        except PriorityError as exc:
+            raise InvalidInput(str(exc), field="priority") from None
+
+        def tx(conn: Connection) -> dict[str, Any]:
             inc = self.core.incidents.visible(conn, p, incident, Permission.PUBLISH) if incident else None
             key = secrets.token_hex(6)
             payload = {

@@ -19,6 +19,7 @@ from warroom.api.routes import (
     channels,
     identity,
     incidents,
+    intelligence,
     messages,
     ops,
     paging,
@@ -64,7 +65,18 @@ def create_app(settings: Settings, core: Core | None = None) -> Any:
     app.state.metrics = Metrics()
     app.state.lifespan_hooks = []
     errors.install(app)
-    for module in (ops, channels, messages, subscriptions, streams, identity, incidents, alerts, paging):
+    for module in (
+        ops,
+        channels,
+        messages,
+        subscriptions,
+        streams,
+        identity,
+        incidents,
+        alerts,
+        paging,
+        intelligence,
+    ):
         app.include_router(module.router)
     from warroom.mcp.http import mount as mount_mcp
 

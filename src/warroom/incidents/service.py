@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, or_, select, update
 
 from warroom.channels.acl import Permission
 from warroom.channels.service import readable_channel_ids, require
@@ -193,6 +193,23 @@ class IncidentService:
         rows = conn.execute(q.order_by(*order).limit(limit + 1)).all()
         now = utcnow()
         return {"items": [wire(r, now) for r in rows[:limit]], "has_more": len(rows) > limit}
+
+    def search(self, conn: Connection, p: Principal, q: str, *, limit: int = 20) -> list[dict[str, Any]]:
+        like = f"%{q.strip()}%"
+        rows = conn.execute(
+            select(incidents)
+            .where(
+                incidents.c.channel_id.in_(readable_channel_ids(conn, p)),
+                or_(
+                    incidents.c.title.ilike(like),
+                    incidents.c.summary.ilike(like),
+                    incidents.c.service.ilike(like),
+                ),
+            )
+            .order_by(incidents.c.number.desc())
+            .limit(limit)
+        ).all()
+        return [wire(r) for r in rows]
 
     # -- changes -----------------------------------------------------------------------
 
@@ -539,7 +556,12 @@ class IncidentService:
     ) -> None:
         """theme incident-alert declares an incident for the thread; incident-resolved resolves it."""
         theme, thread = msg.get("theme"), msg.get("thread_id")
-        if not thread or theme not in (THEME_DECLARE, THEME_RESOLVE) or not incident_channel:
+        if not thread or not incident_channel:
+            return
+        if theme == "incident-update":
+            self._follow_status_tags(conn, p, msg, thread)
+            return
+        if theme not in (THEME_DECLARE, THEME_RESOLVE):
             return
         existing = conn.execute(select(incidents).where(incidents.c.thread_id == thread)).first()
         at = datetime.fromisoformat(msg["created_at"].replace("Z", "+00:00"))
@@ -557,6 +579,43 @@ class IncidentService:
             )
         elif theme == THEME_RESOLVE and existing is not None and existing.status != Status.RESOLVED.value:
             self._resolve_quietly(conn, p, existing, at=at, reason=msg["title"])
+
+    def _follow_status_tags(self, conn: Connection, p: Principal, msg: dict[str, Any], thread: str) -> None:
+        """An incident-update tagged acknowledged/investigating/mitigating moves the incident."""
+        tags = set(msg.get("tags") or ())
+        target = next(
+            (s for s in (Status.MITIGATING, Status.INVESTIGATING, Status.ACKNOWLEDGED) if s.value in tags),
+            None,
+        )
+        r = conn.execute(select(incidents).where(incidents.c.thread_id == thread)).first()
+        if target is None or r is None:
+            return
+        try:
+            m = move(Status(r.status), target)
+        except ValueError:
+            return  # e.g. already resolved: a late update never reopens anything
+        if not m.changed:
+            return
+        at = datetime.fromisoformat(msg["created_at"].replace("Z", "+00:00"))
+        values: dict[str, Any] = {"status": m.to.value, "updated_at": at}
+        stamp = STAMP.get(m.to)
+        if stamp and getattr(r, stamp) is None:
+            values[stamp] = at
+        if r.acknowledged_at is None:
+            values["acknowledged_at"] = at
+        if not r.owner:
+            values["owner"] = p.id if p.id != "local" else (msg.get("sender") or {}).get("user_id")
+        conn.execute(update(incidents).where(incidents.c.number == r.number).values(**values))
+        self.record(
+            conn,
+            "incident.status_changed",
+            r,
+            p,
+            from_status=r.status,
+            to_status=m.to.value,
+            reason=f"message {msg['id']}: {msg['title']}",
+            by_message=msg["id"],
+        )
 
     def _resolve_quietly(self, conn: Connection, p: Principal, r: Any, *, at: datetime, reason: str) -> None:
         """Resolve without a second thread message: the triggering message already says it."""

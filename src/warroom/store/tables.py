@@ -174,6 +174,7 @@ Index("ix_subscriptions_channel_id", subscriptions.c.channel_id)
 
 __all__ = [
     "alerts",
+    "change_events",
     "channel_acl",
     "channels",
     "contact_methods",
@@ -182,15 +183,21 @@ __all__ = [
     "escalation_routes",
     "escalations",
     "events",
+    "followups",
+    "incident_analyses",
+    "incident_knowledge",
     "incidents",
     "integrations",
     "message_tags",
     "messages",
     "metadata",
     "paging_profiles",
+    "postmortems",
     "principals",
+    "runbooks",
     "schedule_overrides",
     "schedules",
+    "services",
     "silences",
     "subscriptions",
     "tokens",
@@ -412,3 +419,96 @@ deliveries = Table(
 )
 Index("ix_deliveries_state_next_attempt_at", deliveries.c.state, deliveries.c.next_attempt_at)
 Index("ix_deliveries_incident_number", deliveries.c.incident_number)
+
+# -- knowledge base and analysis (migration 0004) ------------------------------------
+
+services = Table(
+    "services",
+    metadata,
+    Column("id", String(100), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("owner_team", String(200)),
+    Column("tier", SmallInteger, nullable=False, default=3),  # 1 = most critical
+    Column("dependencies", JSON, nullable=False),  # ids of services this one depends on
+    Column("repository", String(500)),
+    Column("dashboards", JSON, nullable=False),
+    Column("runbook_links", JSON, nullable=False),
+    Column("stakeholders", JSON, nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+runbooks = Table(
+    "runbooks",
+    metadata,
+    Column("id", String(100), primary_key=True),
+    Column("title", String(200), nullable=False),
+    Column("match", JSON, nullable=False),  # {"services": [], "alertnames": [], "labels": {}, "keywords": []}
+    Column("steps", JSON, nullable=False),
+    Column("body", Text, nullable=False, default=""),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+change_events = Table(
+    "change_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),  # deploy | config | feature_flag | other
+    Column("service", String(100), nullable=False),
+    Column("version", String(200)),
+    Column("description", Text, nullable=False, default=""),
+    Column("author", String(200)),
+    Column("source", String(32), nullable=False),
+    Column("url", String(1000)),
+    Column("external_id", String(200), unique=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("data", JSON, nullable=False),
+)
+Index("ix_change_events_service_at", change_events.c.service, change_events.c.at)
+
+incident_analyses = Table(
+    "incident_analyses",
+    metadata,
+    Column("incident_number", BigInteger, primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("input_hash", String(64), nullable=False),
+    Column("data", JSON, nullable=False),
+)
+
+postmortems = Table(
+    "postmortems",
+    metadata,
+    Column("incident_number", BigInteger, primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("generated", Boolean, nullable=False),
+    Column("markdown", Text, nullable=False),
+    Column("facts", JSON, nullable=False),
+)
+
+followups = Table(
+    "followups",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("incident_number", BigInteger, nullable=False),
+    Column("title", String(500), nullable=False),
+    Column("owner", String(200)),
+    Column("state", String(16), nullable=False),  # open | done | dropped
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+Index("ix_followups_incident_number", followups.c.incident_number)
+
+# What the analysis needs to know of a past incident, kept when it resolves so that
+# "similar past incidents" reads one row per incident instead of its whole thread.
+incident_knowledge = Table(
+    "incident_knowledge",
+    metadata,
+    Column("incident_number", BigInteger, primary_key=True),
+    Column("root_cause", Text, nullable=False, default=""),
+    Column("resolution", Text, nullable=False, default=""),
+    Column("tokens", Text, nullable=False, default=""),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
