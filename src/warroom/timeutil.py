@@ -30,9 +30,12 @@ def parse_time(value: str | datetime, *, now: datetime | None = None) -> datetim
     """Accept `24h`/`30m`/`7d` (that long ago) or an ISO 8601 time; naive means UTC."""
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
-    span = parse_span(value)
-    if span is not None:
-        return (now or utcnow()) - span
+    try:
+        span = parse_span(value)
+        if span is not None:
+            return (now or utcnow()) - span
+    except OverflowError:
+        raise ValueError(f"time span {value!r} is out of range; use something like 24h or 7d") from None
     text = value.strip()
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from warroom.api.responses import FastJSON, error_body
@@ -73,6 +74,19 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 404 and detail == "Not Found":
             detail = "no such route; the API is described at /docs"
         return FastJSON(error_body(code, detail), status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(DataError)
+    async def _refused(_req: Request, exc: DataError) -> FastJSON:
+        # The door validates what it knows; this catches any value the store's types refuse.
+        log.warning("the store refused a value: %s", exc.orig)
+        return FastJSON(
+            error_body(
+                "invalid_input",
+                "a value was refused by the store: text must not contain NUL (\\u0000) characters "
+                "and numbers must fit in 64 bits; fix the request",
+            ),
+            status_code=422,
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(_req: Request, exc: Exception) -> FastJSON:

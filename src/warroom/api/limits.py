@@ -34,22 +34,32 @@ class BodyLimit:
                     return
         seen = 0
         refused = False
+        started = False
 
         async def limited() -> Message:
             nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
             msg = await receive()
             if msg["type"] == "http.request":
                 seen += len(msg.get("body", b""))
                 if seen > self.max_bytes:
+                    # Answer 413 now and make the app see a client that went away: whatever
+                    # it makes of that (FastAPI turns it into a 400) is never sent.
                     refused = True
-                    raise _TooLarge()
+                    if not started:
+                        await self._refuse(send, seen)
+                    return {"type": "http.disconnect"}
             return msg
 
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            if refused:
-                await self._refuse(send, seen)
+        async def guarded(msg: Message) -> None:
+            nonlocal started
+            if refused and not started:
+                return
+            started = True
+            await send(msg)
+
+        await self.app(scope, limited, guarded)
 
     async def _refuse(self, send: Send, size: int) -> None:
         body = orjson.dumps(
@@ -70,10 +80,6 @@ class BodyLimit:
             }
         )
         await send({"type": "http.response.body", "body": body})
-
-
-class _TooLarge(Exception):
-    pass
 
 
 class RateLimiter:

@@ -9,6 +9,7 @@ from fastapi import Query, Request
 from warroom.core import Core
 from warroom.errors import InvalidInput
 from warroom.messages.filters import MessageFilter, build_filter
+from warroom.messages.models import NUL_RULE
 from warroom.priority import PriorityError
 
 
@@ -25,7 +26,9 @@ def csv(values: list[str] | None) -> list[str] | None:
 
 
 @dataclass
-class FilterParams:
+class StreamFilterParams:
+    """The filters of a live stream: there, `since` is an event id (see routes.streams)."""
+
     priority: list[str] | None = Query(None, description="priorities to include, e.g. critical,high")
     min_priority: str | None = Query(None, description="include this priority and more urgent ones")
     tag: list[str] | None = Query(None, description="messages with ANY of these tags")
@@ -34,10 +37,12 @@ class FilterParams:
     sender: list[str] | None = Query(None, description="sender user_id or name, or publishing principal")
     thread: list[str] | None = Query(None)
     q: str | None = Query(None, description="full-text search words (all must match)")
-    since: str | None = Query(None, description="24h, 30m, 7d or an ISO 8601 time")
-    until: str | None = Query(None)
 
     def build(self) -> MessageFilter:
+        for name, value in vars(self).items():
+            values = value if isinstance(value, list) else [value]
+            if any(isinstance(v, str) and "\x00" in v for v in values):
+                raise InvalidInput(f"{name} {NUL_RULE}", field=name)
         try:
             return build_filter(
                 priorities=csv(self.priority),
@@ -48,10 +53,18 @@ class FilterParams:
                 senders=csv(self.sender),
                 threads=csv(self.thread),
                 text=self.q,
-                since=self.since,
-                until=self.until,
+                since=getattr(self, "since", None),
+                until=getattr(self, "until", None),
             )
         except PriorityError as exc:
             raise InvalidInput(str(exc), field="priority") from None
         except ValueError as exc:
             raise InvalidInput(str(exc), field="since") from None
+
+
+@dataclass
+class FilterParams(StreamFilterParams):
+    """History and search filters: a stream's, plus a time window."""
+
+    since: str | None = Query(None, description="24h, 30m, 7d or an ISO 8601 time")
+    until: str | None = Query(None)

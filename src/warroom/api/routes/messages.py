@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 
 from warroom.api.auth import principal_of
 from warroom.api.responses import FastJSON
 from warroom.api.routes.common import FilterParams, core_of, csv
 from warroom.identity.models import Principal
-from warroom.messages.models import MessageIn
+from warroom.messages.models import MAX_ID, MessageIn
 
 router = APIRouter(prefix="/api", tags=["messages"])
 
@@ -39,8 +39,8 @@ async def channel_history(
     channel: str,
     request: Request,
     filters: FilterParams = Depends(),
-    before: int | None = Query(None, description="page to messages older than this id"),
-    after: int | None = Query(None, description="page to messages newer than this id"),
+    before: int | None = Query(None, ge=0, le=MAX_ID, description="page to messages older than this id"),
+    after: int | None = Query(None, ge=0, le=MAX_ID, description="page to messages newer than this id"),
     limit: int = Query(50, ge=1, le=500),
     p: Principal = Depends(principal_of),
 ) -> Any:
@@ -55,8 +55,8 @@ async def search(
     request: Request,
     filters: FilterParams = Depends(),
     channel: list[str] | None = Query(None, description="channels to search; default all you can read"),
-    before: int | None = None,
-    after: int | None = None,
+    before: int | None = Query(None, ge=0, le=MAX_ID),
+    after: int | None = Query(None, ge=0, le=MAX_ID),
     limit: int = Query(50, ge=1, le=500),
     p: Principal = Depends(principal_of),
 ) -> Any:
@@ -68,7 +68,9 @@ async def search(
 
 
 @router.get("/messages/{message_id}")
-async def get_message(message_id: int, request: Request, p: Principal = Depends(principal_of)) -> Any:
+async def get_message(
+    request: Request, message_id: int = Path(ge=1, le=MAX_ID), p: Principal = Depends(principal_of)
+) -> Any:
     return FastJSON(await core_of(request).get_message(p, message_id))
 
 

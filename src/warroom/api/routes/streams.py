@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, WebSocket, WebSo
 from starlette.responses import StreamingResponse
 
 from warroom.api.auth import principal_of, principal_of_ws
-from warroom.api.routes.common import FilterParams, core_of, csv
+from warroom.api.routes.common import StreamFilterParams, core_of, csv
 from warroom.channels.acl import Permission
 from warroom.channels.service import require
 from warroom.core import Core
@@ -114,7 +114,7 @@ async def _sse(
 async def stream(
     request: Request,
     channel: list[str] | None = Query(None, description="channels to follow; default all you can read"),
-    filters: FilterParams = Depends(),
+    filters: StreamFilterParams = Depends(),
     kind: list[str] | None = Query(None, description="event kinds, e.g. message or incident"),
     since: str | None = Query(None, description="resume after this event id; 0 = from the beginning"),
     last_event_id: str | None = Header(None),
@@ -141,7 +141,7 @@ async def stream(
 async def channel_stream(
     channel: str,
     request: Request,
-    filters: FilterParams = Depends(),
+    filters: StreamFilterParams = Depends(),
     kind: list[str] | None = Query(None),
     since: str | None = Query(None),
     last_event_id: str | None = Header(None),
@@ -201,7 +201,7 @@ async def websocket(ws: WebSocket) -> None:
         qp = ws.query_params
         channels = csv(qp.getlist("channel"))
         await _check_channels(core, p, channels)
-        f = FilterParams(
+        f = StreamFilterParams(
             priority=qp.getlist("priority") or None,
             min_priority=qp.get("min_priority"),
             tag=qp.getlist("tag") or None,
@@ -210,8 +210,6 @@ async def websocket(ws: WebSocket) -> None:
             sender=qp.getlist("sender") or None,
             thread=qp.getlist("thread") or None,
             q=qp.get("q"),
-            since=None,
-            until=None,
         ).build()
         cursor = _cursor(qp.get("since"), None)
         kinds = _kinds(qp.getlist("kind"))
