@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from warroom.channels.acl import Permission, Visibility, is_visible, parse_subject, permissions
 from warroom.errors import Conflict, Forbidden, InvalidInput, NotFound
 from warroom.events.log import append_event
 from warroom.identity.models import Principal
+from warroom.store.raw import RawSQL
 from warroom.store.tables import channel_acl, channels, subscriptions
 from warroom.timeutil import iso, utcnow
 
@@ -51,35 +52,29 @@ def validate_channel_id(channel_id: str) -> str:
     return channel_id
 
 
-# Access is checked on every publish and read: statements built once skip SQLAlchemy's
-# per-call construction, which costs more than SQLite's own work for these lookups.
-_GRANTS = select(channel_acl.c.subject, channel_acl.c.permission).where(
-    channel_acl.c.channel_id == bindparam("p_channel")
+# Access is checked on every publish and read: raw SQL (see store/raw.py).
+_GRANTS_SQL = RawSQL("SELECT subject, permission FROM channel_acl WHERE channel_id = :channel")
+_ACCESS_SQL = RawSQL(
+    "SELECT id, visibility, created_by, archived_at, incident_enabled FROM channels WHERE id = :channel"
 )
-_ACCESS_ROW = select(
-    channels.c.id,
-    channels.c.visibility,
-    channels.c.created_by,
-    channels.c.archived_at,
-    channels.c.incident_enabled,
-).where(channels.c.id == bindparam("p_channel"))
 
 
 def _grants(conn: Connection, channel_id: str) -> list[tuple[str, str]]:
-    rows = conn.execute(_GRANTS, {"p_channel": channel_id})
-    return [(r.subject, r.permission) for r in rows]
+    return [(r[0], r[1]) for r in _GRANTS_SQL.execute(conn, {"channel": channel_id}).fetchall()]
 
 
 def access(conn: Connection, principal: Principal, channel_id: str) -> ChannelAccess:
     """Resolve the principal's rights on a channel; a hidden channel is NotFound."""
-    row = conn.execute(_ACCESS_ROW, {"p_channel": channel_id}).first()
+    row = _ACCESS_SQL.execute(conn, {"channel": channel_id}).fetchone()
     if row is None:
         raise not_found(channel_id)
-    vis = Visibility(row.visibility)
-    perms = permissions(principal, vis, row.created_by, _grants(conn, channel_id))
+    cid, visibility, created_by, archived_at, incident_enabled = row
+    vis = Visibility(visibility)
+    perms = permissions(principal, vis, created_by, _grants(conn, channel_id))
     if not is_visible(vis, perms):
         raise not_found(channel_id)
-    return ChannelAccess(row.id, vis, row.archived_at, bool(row.incident_enabled), perms)
+    # archived_at is only ever tested for presence, so its raw form is enough.
+    return ChannelAccess(cid, vis, archived_at, bool(incident_enabled), perms)
 
 
 def require(conn: Connection, principal: Principal, channel_id: str, perm: Permission) -> ChannelAccess:

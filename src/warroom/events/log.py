@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, text
+from sqlalchemy import Connection, select, text
 
+from warroom.store.raw import RawSQL, db_json, db_time
 from warroom.store.tables import events
 from warroom.timeutil import iso, utcnow
 
@@ -35,8 +36,11 @@ class Event:
         }
 
 
-# Built once: appending runs in the writer thread for every publish.
-_INSERT_EVENT = insert(events).returning(events.c.id)
+# Appending runs in the writer thread for every publish: raw SQL (see store/raw.py).
+_INSERT_EVENT = RawSQL(
+    "INSERT INTO events (ts, kind, channel_id, thread_id, data) "
+    "VALUES (:ts, :kind, :channel_id, :thread_id, :data) RETURNING id"
+)
 
 
 def append_event(
@@ -50,10 +54,16 @@ def append_event(
 ) -> Event:
     """Append one event inside the caller's transaction; its id orders it in the log."""
     ts = ts or utcnow()
-    event_id = conn.execute(
-        _INSERT_EVENT,
-        {"ts": ts, "kind": kind, "channel_id": channel_id, "thread_id": thread_id, "data": data},
-    ).scalar_one()
+    event_id = _INSERT_EVENT.execute(
+        conn,
+        {
+            "ts": db_time(conn, ts),
+            "kind": kind,
+            "channel_id": channel_id,
+            "thread_id": thread_id,
+            "data": db_json(conn, data),
+        },
+    ).fetchone()[0]
     if conn.dialect.name == "postgresql":
         # Wakes the other replicas at commit; the payload is only the id, rows are re-read.
         conn.execute(text("SELECT pg_notify(:c, :p)"), {"c": NOTIFY_CHANNEL, "p": str(event_id)})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, select
 
 from warroom.channels.acl import Permission
 from warroom.channels.service import access, readable_channel_ids, require
@@ -16,7 +16,8 @@ from warroom.messages.filters import MessageFilter
 from warroom.messages.models import MessageIn
 from warroom.messages.queries import page_query, tags_are_sparse
 from warroom.priority import Priority
-from warroom.store.tables import channels, message_tags, messages
+from warroom.store.raw import RawSQL, db_bool, db_json, db_time
+from warroom.store.tables import messages
 from warroom.timeutil import iso, utcnow
 
 MESSAGE_EVENT = "message.published"
@@ -29,12 +30,19 @@ _FIND_IDEMPOTENT = select(messages).where(
     messages.c.published_by == bindparam("p_by"), messages.c.idempotency_key == bindparam("p_key")
 )
 _FIND_PARENT = select(messages.c.channel_id, messages.c.thread_id).where(messages.c.id == bindparam("p_id"))
-_INSERT_MESSAGE = insert(messages)
-_INSERT_TAGS = insert(message_tags)
-_COUNT_PUBLISHED = (
-    update(channels)
-    .where(channels.c.id == bindparam("p_channel"))
-    .values(message_count=channels.c.message_count + 1, last_message_at=bindparam("p_now"))
+_INSERT_MESSAGE = RawSQL(
+    "INSERT INTO messages (id, channel_id, thread_id, in_reply_to, title, body, priority, theme, "
+    "tags, sender_user_id, sender_name, sender_role, sender_ai_tool, links, actions, published_by, "
+    "idempotency_key, created_at, received_at, imported) VALUES (:id, :channel_id, :thread_id, "
+    ":in_reply_to, :title, :body, :priority, :theme, :tags, :sender_user_id, :sender_name, "
+    ":sender_role, :sender_ai_tool, :links, :actions, :published_by, :idempotency_key, :created_at, "
+    ":received_at, :imported)"
+)
+_INSERT_TAGS = RawSQL(
+    "INSERT INTO message_tags (tag, message_id, channel_id) VALUES (:tag, :message_id, :channel_id)"
+)
+_COUNT_PUBLISHED = RawSQL(
+    "UPDATE channels SET message_count = message_count + 1, last_message_at = :now WHERE id = :channel"
 )
 
 
@@ -159,8 +167,8 @@ class MessageService:
         event = append_event(
             conn, MESSAGE_EVENT, data=data, channel_id=channel_id, thread_id=thread_id, ts=now
         )
-        conn.execute(
-            _INSERT_MESSAGE,
+        _INSERT_MESSAGE.execute(
+            conn,
             {
                 "id": event.id,
                 "channel_id": channel_id,
@@ -170,26 +178,25 @@ class MessageService:
                 "body": msg.body,
                 "priority": msg.priority.rank,
                 "theme": msg.theme,
-                "tags": msg.tags,
+                "tags": db_json(conn, msg.tags),
                 "sender_user_id": sender["user_id"],
                 "sender_name": sender["name"],
                 "sender_role": sender["role"],
                 "sender_ai_tool": sender["ai_tool"],
-                "links": data["links"],
-                "actions": data["actions"],
+                "links": db_json(conn, data["links"]),
+                "actions": db_json(conn, data["actions"]),
                 "published_by": principal.id,
                 "idempotency_key": msg.idempotency_key,
-                "created_at": created_at,
-                "received_at": now,
-                "imported": imported,
+                "created_at": db_time(conn, created_at),
+                "received_at": db_time(conn, now),
+                "imported": db_bool(conn, imported),
             },
         )
         if msg.tags:
-            conn.execute(
-                _INSERT_TAGS,
-                [{"tag": t, "message_id": event.id, "channel_id": channel_id} for t in msg.tags],
+            _INSERT_TAGS.executemany(
+                conn, [{"tag": t, "message_id": event.id, "channel_id": channel_id} for t in msg.tags]
             )
-        conn.execute(_COUNT_PUBLISHED, {"p_channel": channel_id, "p_now": now})
+        _COUNT_PUBLISHED.execute(conn, {"channel": channel_id, "now": db_time(conn, now)})
         return Published(message_from_event(event), created=True)
 
     def _check_limits(self, msg: MessageIn) -> None:
