@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from warroom import __version__
 from warroom.api import errors
 from warroom.api.auth import Authenticator
+from warroom.api.fastpath import PublishFastPath
 from warroom.api.limits import BodyLimit, RateLimiter
 from warroom.api.metrics import LatencyMiddleware, Metrics
 from warroom.api.routes import (
@@ -86,5 +87,6 @@ def create_app(settings: Settings, core: Core | None = None) -> Any:
     mount_web(app, core, settings)  # the dashboard at /, sign-in at /auth/*
     wrapped: Any = BodyLimit(app, settings.max_request_bytes)
     wrapped = LatencyMiddleware(wrapped, app.state.metrics)
+    wrapped = PublishFastPath(wrapped, app.state)
     wrapped.fastapi = app  # tests and other doors reach the app behind the middleware
     return wrapped

@@ -50,22 +50,30 @@ def validation_message(errors: list[dict[str, Any]]) -> tuple[int, str, str | No
     return status, text, first["field"], problems
 
 
+def core_error_response(exc: WarroomError) -> FastJSON:
+    headers = {}
+    if isinstance(exc, RateLimited):
+        headers["Retry-After"] = str(max(1, int(exc.retry_after + 0.999)))
+    if isinstance(exc, Unauthorized):
+        headers["WWW-Authenticate"] = 'Bearer realm="warroom"'
+    body = error_body(exc.code, exc.message, field=exc.field, details=exc.details or None)
+    return FastJSON(body, status_code=exc.status, headers=headers)
+
+
+def validation_response(errors: list[dict[str, Any]]) -> FastJSON:
+    status, text, field, problems = validation_message(errors)
+    code = "malformed_json" if status == 400 else "invalid_input"
+    return FastJSON(error_body(code, text, field=field, problems=problems), status_code=status)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(WarroomError)
     async def _core(_req: Request, exc: WarroomError) -> FastJSON:
-        headers = {}
-        if isinstance(exc, RateLimited):
-            headers["Retry-After"] = str(max(1, int(exc.retry_after + 0.999)))
-        if isinstance(exc, Unauthorized):
-            headers["WWW-Authenticate"] = 'Bearer realm="warroom"'
-        body = error_body(exc.code, exc.message, field=exc.field, details=exc.details or None)
-        return FastJSON(body, status_code=exc.status, headers=headers)
+        return core_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_req: Request, exc: RequestValidationError) -> FastJSON:
-        status, text, field, problems = validation_message(list(exc.errors()))
-        code = "malformed_json" if status == 400 else "invalid_input"
-        return FastJSON(error_body(code, text, field=field, problems=problems), status_code=status)
+        return validation_response(list(exc.errors()))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_req: Request, exc: StarletteHTTPException) -> FastJSON:

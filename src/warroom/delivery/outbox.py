@@ -16,6 +16,15 @@ from warroom.timeutil import iso, utcnow
 
 KINDS = ("apprise", "webhook", "pagerduty", "opsgenie")
 
+# Bumped (in the writer thread) by every enqueue, so the worker wakes on commits that queued
+# something and ignores the thousands that did not. A rolled-back enqueue only causes a
+# harmless extra look.
+_enqueued = 0
+
+
+def enqueued_count() -> int:
+    return _enqueued
+
 
 def delivery_wire(r: Any) -> dict[str, Any]:
     return {
@@ -74,8 +83,11 @@ def enqueue(
     }
     dialect = conn.dialect.name
     stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(deliveries).values(**values)
-    result = conn.execute(stmt.on_conflict_do_nothing(index_elements=["dedup_key"]))
-    if result.rowcount == 0:
+    # RETURNING, not rowcount: psycopg reports -1 for an ON CONFLICT DO NOTHING that skipped.
+    inserted = conn.execute(
+        stmt.on_conflict_do_nothing(index_elements=["dedup_key"]).returning(deliveries.c.id)
+    ).first()
+    if inserted is None:
         return None
     if incident_number is not None:
         row = conn.execute(select(deliveries).where(deliveries.c.id == delivery_id)).one()

@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 from sqlalchemy import Connection, and_, or_, select, update
 
+from warroom.delivery import outbox
 from warroom.delivery.breaker import CircuitBreaker
 from warroom.delivery.outbox import delivery_wire
 from warroom.delivery.safety import check_destination
@@ -41,7 +42,6 @@ from warroom.store.tables import contact_methods, deliveries, incidents
 from warroom.timeutil import utcnow
 
 log = logging.getLogger("warroom.delivery")
-LEASE = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,7 @@ class DeliveryWorker:
         endpoints: Endpoints,
         breaker: CircuitBreaker | None = None,
         poll_seconds: float = 0.5,
+        lease_seconds: float = 60.0,
     ) -> None:
         self.db = db
         self.policy = policy
@@ -91,19 +92,27 @@ class DeliveryWorker:
         self.endpoints = endpoints
         self.breaker = breaker or CircuitBreaker()
         self.poll_seconds = poll_seconds
+        self.lease = timedelta(seconds=lease_seconds)
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._http: httpx.AsyncClient | None = None
+        self._seen_enqueued = -1
 
     def poke_threadsafe(self) -> None:
         loop = self._loop
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(self._wake.set)
 
+    def _committed(self, _events: list[Any]) -> None:
+        """Writer thread: wake only when a commit queued something (not on every publish)."""
+        if outbox.enqueued_count() != self._seen_enqueued:
+            self._seen_enqueued = outbox.enqueued_count()
+            self.poke_threadsafe()
+
     async def run(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
-        self.db.on_commit(self.poke_threadsafe)
+        self.db.on_commit(self._committed)
         async with httpx.AsyncClient(timeout=httpx.Timeout(10.0), follow_redirects=False) as http:
             self._http = http
             while True:
@@ -170,23 +179,43 @@ class DeliveryWorker:
                     thread_id=r.thread_id,
                 )
                 continue
-            contact = None
-            if r.contact_method_id:
-                contact = conn.execute(
-                    select(contact_methods).where(contact_methods.c.id == r.contact_method_id)
-                ).first()
+            jobs.append(_Job(r, None, r.thread_id, r.incident_channel))
+        # One statement each for the whole batch: per-row round trips capped the send rate.
+        wanted = list({j.row.contact_method_id for j in jobs if j.row.contact_method_id})
+        contacts = {
+            c.id: c
+            for c in conn.execute(select(contact_methods).where(contact_methods.c.id.in_(wanted or [""])))
+        }
+        for j in jobs:
+            j.contact = contacts.get(j.row.contact_method_id)
+        if jobs:
             conn.execute(
                 update(deliveries)
-                .where(deliveries.c.id == r.id)
-                .values(state="sending", lease_until=now + LEASE)
+                .where(deliveries.c.id.in_([j.row.id for j in jobs]))
+                .values(state="sending", lease_until=now + self.lease)
             )
-            jobs.append(_Job(r, contact, r.thread_id, r.incident_channel))
         return jobs
 
     def _record(self, conn: Connection, outcomes: list[_Outcome]) -> None:
         now = utcnow()
+        # Plain successes (no incident timeline to write) are recorded in one statement.
+        quiet = [o for o in outcomes if o.ok and o.job.row.incident_number is None]
+        if quiet:
+            conn.execute(
+                update(deliveries)
+                .where(deliveries.c.id.in_([o.job.row.id for o in quiet]))
+                .values(
+                    state="sent",
+                    sent_at=now,
+                    attempts=deliveries.c.attempts + 1,
+                    lease_until=None,
+                    last_error=None,
+                )
+            )
         for o in outcomes:
             r = o.job.row
+            if o.ok and r.incident_number is None:
+                continue
             values: dict[str, Any]
             kind = None
             if o.ok:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import threading
 from collections import deque
@@ -45,7 +46,7 @@ class Hub:
         self._changed = self._loop.create_future()
         self.last_id = await self.db.read(last_event_id)
         self._floor = self.last_id  # events up to here predate the ring: read them from the table
-        self.db.on_commit(self.poke_threadsafe)
+        self.db.on_commit(self._committed)
         self._task = asyncio.create_task(self._pump(), name="warroom-hub")
         if self.db.dialect == "postgresql":
             self._listener = threading.Thread(target=self._listen_pg, name="warroom-listen", daemon=True)
@@ -76,6 +77,29 @@ class Hub:
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(self._wake.set)
 
+    def _committed(self, events: list[Event]) -> None:
+        """Writer thread, after a commit: hand this process's new events to the loop."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._take_local, events)
+
+    def _take_local(self, events: list[Event]) -> None:
+        """Fast path: our own events, when they directly follow what the ring holds.
+
+        Anything else (another process's rows in between, an id gap from a rolled-back
+        sequence value) leaves it to the pump, which reads the table in id order.
+        """
+        fresh = [e for e in events if e.id > self.last_id]
+        if not fresh:
+            return
+        contiguous = fresh[0].id == self.last_id + 1 and all(
+            b.id == a.id + 1 for a, b in itertools.pairwise(fresh)
+        )
+        if not contiguous:
+            self._wake.set()
+            return
+        self._append(fresh)
+
     def _listen_pg(self) -> None:
         import psycopg
 
@@ -102,25 +126,28 @@ class Hub:
             self._wake.clear()
             try:
                 while True:
-                    batch = await self.db.read(lambda c: read_events(c, after=self.last_id, limit=1000))
-                    if not batch:
-                        break
-                    overflow = len(self._ring) + len(batch) - (self._ring.maxlen or 0)
-                    if overflow > 0:
-                        # Everything after `_floor` is in the ring; evicting moves the floor.
-                        n = len(self._ring)
-                        last_evicted = self._ring[overflow - 1] if overflow <= n else batch[overflow - n - 1]
-                        self._floor = last_evicted.id
-                    self._ring.extend(batch)
-                    self.last_id = batch[-1].id
-                    self._publish(batch)
-                    if len(batch) < 1000:
+                    rows = await self.db.read(lambda c: read_events(c, after=self.last_id, limit=1000))
+                    batch = [e for e in rows if e.id > self.last_id]  # the fast path may have moved on
+                    if batch:
+                        self._append(batch)
+                    if len(rows) < 1000:
                         break
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("reading the event log failed; retrying")
                 await asyncio.sleep(0.5)
+
+    def _append(self, batch: list[Event]) -> None:
+        overflow = len(self._ring) + len(batch) - (self._ring.maxlen or 0)
+        if overflow > 0:
+            # Everything after `_floor` is in the ring; evicting moves the floor.
+            n = len(self._ring)
+            last_evicted = self._ring[overflow - 1] if overflow <= n else batch[overflow - n - 1]
+            self._floor = last_evicted.id
+        self._ring.extend(batch)
+        self.last_id = batch[-1].id
+        self._publish(batch)
 
     def _publish(self, batch: list[Event]) -> None:
         for fn in self._listeners:

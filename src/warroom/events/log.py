@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, text
 
+from warroom.store.database import COLLECTED_EVENTS
 from warroom.store.raw import RawSQL, db_json, db_time
 from warroom.store.tables import events
 from warroom.timeutil import iso, utcnow
@@ -67,7 +68,11 @@ def append_event(
     if conn.dialect.name == "postgresql":
         # Wakes the other replicas at commit; the payload is only the id, rows are re-read.
         conn.execute(text("SELECT pg_notify(:c, :p)"), {"c": NOTIFY_CHANNEL, "p": str(event_id)})
-    return Event(int(event_id), ts, kind, channel_id, thread_id, data)
+    event = Event(int(event_id), ts, kind, channel_id, thread_id, data)
+    collected = conn.info.get(COLLECTED_EVENTS)
+    if collected is not None:
+        collected.append(event)
+    return event
 
 
 def read_events(

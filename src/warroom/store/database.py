@@ -44,7 +44,11 @@ _RELEASE = "RELEASE SAVEPOINT warroom_write"
 _ROLLBACK_TO = "ROLLBACK TO SAVEPOINT warroom_write"
 
 WriteFn = Callable[[Connection], Any]
-CommitHook = Callable[[], None]
+# Called after every committed batch with the events it appended (see COLLECTED_EVENTS).
+CommitHook = Callable[[list[Any]], None]
+# Where append_event leaves the events of the batch being written, so the hub can take them
+# straight from the writer instead of reading them back from the table.
+COLLECTED_EVENTS = "warroom.collected_events"
 
 
 class Database:
@@ -171,17 +175,21 @@ class Database:
 
     def _run_batch(self, batch: list[tuple[WriteFn, concurrent.futures.Future[Any]]]) -> None:
         outcomes: list[tuple[concurrent.futures.Future[Any], bool, Any]] = []
+        collected: list[Any] = []
         try:
             with self.write_engine.begin() as conn:
+                conn.info[COLLECTED_EVENTS] = collected
                 if self.dialect == "postgresql":
                     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": EVENT_LOG_LOCK_KEY})
                 for fn, fut in batch:
                     if not fut.set_running_or_notify_cancel():
                         continue
                     conn.exec_driver_sql(_SAVEPOINT)
+                    mark = len(collected)
                     try:
                         result = fn(conn)
                     except BaseException as exc:  # one failed write rolls back alone
+                        del collected[mark:]  # its events never happened
                         conn.exec_driver_sql(_ROLLBACK_TO)
                         conn.exec_driver_sql(_RELEASE)
                         if not isinstance(exc, WarroomError):
@@ -190,6 +198,7 @@ class Database:
                     else:
                         conn.exec_driver_sql(_RELEASE)
                         outcomes.append((fut, True, result))
+                conn.info.pop(COLLECTED_EVENTS, None)
         except Exception as exc:  # the commit itself failed: nobody's write happened
             log.exception("write batch of %d failed to commit", len(batch))
             failure = Unavailable(f"the database did not commit the write ({type(exc).__name__}); retry")
@@ -204,6 +213,6 @@ class Database:
                 fut.set_exception(value)
         for hook in self._hooks:
             try:
-                hook()
+                hook(collected)
             except Exception:
                 log.exception("commit hook failed")
