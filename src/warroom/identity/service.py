@@ -239,6 +239,17 @@ class IdentityService:
         )
         return principal, ""
 
+    def authenticate_token_id(self, conn: Connection, token_id: str) -> Principal:
+        """Resolve a token by its id, with the same checks as a bearer secret (a dashboard
+        session names its token, so revoking or expiring the token ends the session)."""
+        key = conn.execute(select(tokens.c.token_hash).where(tokens.c.id == token_id)).scalar_one_or_none()
+        if key is None:
+            raise Unauthorized("the session's token no longer exists; sign in again with a token")
+        principal, reason = self._lookup(conn, str(key))
+        if principal is None:
+            raise Unauthorized(reason)
+        return principal
+
     def local_principal(self) -> Principal:
         return LOCAL
 
