@@ -179,24 +179,27 @@ class Database:
         try:
             with self.write_engine.begin() as conn:
                 conn.info[COLLECTED_EVENTS] = collected
+                # Savepoints on the DBAPI cursor: one round through SQLAlchemy per write is
+                # measurable at thousands of writes a second.
+                cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
                 if self.dialect == "postgresql":
                     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": EVENT_LOG_LOCK_KEY})
                 for fn, fut in batch:
                     if not fut.set_running_or_notify_cancel():
                         continue
-                    conn.exec_driver_sql(_SAVEPOINT)
+                    cur.execute(_SAVEPOINT)
                     mark = len(collected)
                     try:
                         result = fn(conn)
                     except BaseException as exc:  # one failed write rolls back alone
                         del collected[mark:]  # its events never happened
-                        conn.exec_driver_sql(_ROLLBACK_TO)
-                        conn.exec_driver_sql(_RELEASE)
+                        cur.execute(_ROLLBACK_TO)
+                        cur.execute(_RELEASE)
                         if not isinstance(exc, WarroomError):
                             log.exception("write failed")
                         outcomes.append((fut, False, exc))
                     else:
-                        conn.exec_driver_sql(_RELEASE)
+                        cur.execute(_RELEASE)
                         outcomes.append((fut, True, result))
                 conn.info.pop(COLLECTED_EVENTS, None)
         except Exception as exc:  # the commit itself failed: nobody's write happened

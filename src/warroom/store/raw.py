@@ -44,7 +44,9 @@ def db_time(conn: Connection, value: datetime | None) -> Any:
     if value is None:
         return None
     if conn.dialect.name == "sqlite":
-        return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+        if value.utcoffset():
+            value = value.astimezone(UTC)
+        return f"{value:%Y-%m-%d %H:%M:%S.%f}"
     return value
 
 
