@@ -344,3 +344,17 @@ def silence_expire(
     """End a silence now."""
     out = _call(lambda: Api(server, token).request("DELETE", f"/api/silences/{silence_id}"))
     emit_json(out) if as_json else console.print(f"silence {silence_id} expired")
+
+
+@incident_app.command("escalate")
+def incident_escalate(
+    ref: str, server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = False
+) -> None:
+    """Page the next escalation level now."""
+    out = _call(lambda: Api(server, token).post(f"/api/incidents/{ref}/escalate"))
+    if as_json:
+        emit_json(out)
+        return
+    console.print(
+        f"{out['incident']}: level {out['level']} paged ({', '.join(out['users']) or 'nobody on call'})"
+    )

@@ -12,6 +12,7 @@ import typer
 from warroom.cli.client import Api, CLIError
 from warroom.cli.common import JsonOpt, ServerOpt, TokenOpt
 from warroom.cli.incidents import incident_app, integration_app, silence_app
+from warroom.cli.intel import change_app, followup_app, intel_commands, kb_app, postmortem_app
 from warroom.cli.paging import (
     contact_app,
     deliveries_app,
@@ -53,6 +54,11 @@ app.add_typer(schedule_app, name="schedule")
 app.add_typer(policy_app, name="policy")
 app.add_typer(deliveries_app, name="deliveries")
 paging_commands(app)
+app.add_typer(kb_app, name="kb")
+app.add_typer(change_app, name="change")
+app.add_typer(postmortem_app, name="postmortem")
+app.add_typer(followup_app, name="followup")
+intel_commands(app)
 
 ConfigOpt = Annotated[
     str | None, typer.Option("--config", envvar="WARROOM_CONFIG", help="TOML settings file.")

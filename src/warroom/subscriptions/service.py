@@ -14,7 +14,7 @@ from warroom.identity.models import Principal
 from warroom.messages.filters import MessageFilter, filter_from_dict
 from warroom.messages.queries import conditions
 from warroom.messages.service import row_to_wire
-from warroom.store.tables import messages, subscriptions
+from warroom.store.tables import contact_methods, messages, subscriptions
 from warroom.timeutil import iso, utcnow
 
 
@@ -41,11 +41,17 @@ class SubscriptionService:
         channel_id: str,
         f: MessageFilter,
         *,
-        delivery: list[dict[str, Any]] | None = None,
+        delivery: list[str] | None = None,
         start: int | None = None,
     ) -> dict[str, Any]:
-        """Subscribe; the same principal, channel and filters return the existing subscription."""
+        """Subscribe; the same principal, channel and filters return the existing subscription.
+
+        `delivery` names contact methods (`cm_…`) of the subscriber that matching messages
+        page; subscribing again with other contact methods replaces them.
+        """
         require(conn, principal, channel_id, Permission.READ)
+        if delivery is not None:
+            delivery = self._own_contacts(conn, principal, delivery)
         filters = f.to_dict()
         for r in conn.execute(
             select(subscriptions).where(
@@ -54,6 +60,13 @@ class SubscriptionService:
             )
         ):
             if r.filters == filters:
+                if delivery is not None and list(r.delivery or []) != delivery:
+                    conn.execute(
+                        update(subscriptions)
+                        .where(subscriptions.c.id == r.id)
+                        .values(delivery=delivery, updated_at=utcnow())
+                    )
+                    r = conn.execute(select(subscriptions).where(subscriptions.c.id == r.id)).one()
                 return _wire(r)
         if start is None:
             # New subscriptions start "now": unread begins with the next message.
@@ -80,6 +93,23 @@ class SubscriptionService:
         )
         row = conn.execute(select(subscriptions).where(subscriptions.c.id == sub_id)).one()
         return _wire(row)
+
+    @staticmethod
+    def _own_contacts(conn: Connection, principal: Principal, ids: list[str]) -> list[str]:
+        mine = {
+            r.id
+            for r in conn.execute(
+                select(contact_methods.c.id).where(contact_methods.c.principal_id == principal.id)
+            )
+        }
+        for cid in ids:
+            if cid not in mine:
+                raise InvalidInput(
+                    f"delivery names contact method {cid!r}, which is not one of yours; "
+                    f"`warroom user show {principal.id}` lists yours",
+                    field="delivery",
+                )
+        return list(dict.fromkeys(ids))
 
     def _own(self, conn: Connection, principal: Principal, sub_id: str) -> Any:
         row = conn.execute(

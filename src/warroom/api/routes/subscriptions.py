@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from warroom.api.auth import principal_of
 from warroom.api.routes.common import core_of
 from warroom.errors import InvalidInput
 from warroom.identity.models import Principal
 from warroom.messages.filters import build_filter
+from warroom.messages.models import MAX_ID, reject_nul
 from warroom.priority import PriorityError
 
 router = APIRouter(prefix="/api", tags=["subscriptions"])
@@ -27,16 +28,26 @@ class SubscriptionFilters(BaseModel):
     senders: list[str] | None = None
     threads: list[str] | None = None
 
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, v: Any) -> Any:
+        return reject_nul(v)
+
 
 class SubscriptionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     channel: str
     filters: SubscriptionFilters = Field(default_factory=SubscriptionFilters)
+    delivery: list[str] | None = Field(
+        default=None,
+        max_length=20,
+        description="Your contact method ids (cm_…) that matching messages page; [] stops paging",
+    )
 
 
 class MarkRead(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    up_to: int | None = Field(default=None, ge=0, description="message id; default the newest")
+    up_to: int | None = Field(default=None, ge=0, le=MAX_ID, description="message id; default the newest")
 
 
 @router.post("/subscriptions", status_code=201)
@@ -54,7 +65,7 @@ async def subscribe(body: SubscriptionCreate, request: Request, p: Principal = D
         )
     except PriorityError as exc:
         raise InvalidInput(str(exc), field="filters.priorities") from None
-    return await core_of(request).subscribe(p, body.channel, f)
+    return await core_of(request).subscribe(p, body.channel, f, delivery=body.delivery)
 
 
 @router.get("/subscriptions")
