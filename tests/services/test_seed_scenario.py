@@ -29,30 +29,84 @@ async def seed_knowledge(core: Core) -> str:
     """The catalog, the deploy and one similar incident from December; returns its id."""
     await core.create_channel(LOCAL, "incidents", incident_enabled=True)
     kb = core.intel_door
-    await kb.put_service(LOCAL, {"id": "user-api", "name": "User API", "tier": 1, "owner_team": "backend",
-                                 "stakeholders": ["support"]})
-    await kb.put_service(LOCAL, {"id": "payment-api", "name": "Payment API", "tier": 1,
-                                 "dependencies": ["user-api"], "owner_team": "payments"})
-    await kb.put_service(LOCAL, {"id": "admin-dashboard", "name": "Admin Dashboard", "tier": 2,
-                                 "dependencies": ["user-api"]})
-    await kb.put_runbook(LOCAL, {"id": "db-pool", "title": "Database connection pool",
-                                 "match": {"services": ["user-api"], "keywords": ["connection", "pool"]},
-                                 "steps": ["Check pool metrics", "Find leaking callers", "Roll back the last deploy",
-                                           "Restart app servers"]})
-    await kb.record_change(LOCAL, kind="deploy", service="user-api", version="v2.4.3",
-                           description="auth middleware refactor", at=at("2024-01-12T02:15:00Z"),
-                           external_id="deploy-243")
+    await kb.put_service(
+        LOCAL,
+        {
+            "id": "user-api",
+            "name": "User API",
+            "tier": 1,
+            "owner_team": "backend",
+            "stakeholders": ["support"],
+        },
+    )
+    await kb.put_service(
+        LOCAL,
+        {
+            "id": "payment-api",
+            "name": "Payment API",
+            "tier": 1,
+            "dependencies": ["user-api"],
+            "owner_team": "payments",
+        },
+    )
+    await kb.put_service(
+        LOCAL, {"id": "admin-dashboard", "name": "Admin Dashboard", "tier": 2, "dependencies": ["user-api"]}
+    )
+    await kb.put_runbook(
+        LOCAL,
+        {
+            "id": "db-pool",
+            "title": "Database connection pool",
+            "match": {"services": ["user-api"], "keywords": ["connection", "pool"]},
+            "steps": [
+                "Check pool metrics",
+                "Find leaking callers",
+                "Roll back the last deploy",
+                "Restart app servers",
+            ],
+        },
+    )
+    await kb.record_change(
+        LOCAL,
+        kind="deploy",
+        service="user-api",
+        version="v2.4.3",
+        description="auth middleware refactor",
+        at=at("2024-01-12T02:15:00Z"),
+        external_id="deploy-243",
+    )
     past = await core.declare_incident(
-        LOCAL, title="Database connection pool exhausted on user-api", channel="incidents", severity="P1",
-        service="user-api", summary="Connection pool at 100/100 after the v2.3.0 deploy",
+        LOCAL,
+        title="Database connection pool exhausted on user-api",
+        channel="incidents",
+        severity="P1",
+        service="user-api",
+        summary="Connection pool at 100/100 after the v2.3.0 deploy",
         at=at("2023-12-01T10:00:00Z"),
     )
-    await core.publish(LOCAL, "incidents", MessageIn(
-        title="Root cause", theme="root-cause", tags=["root-cause"], thread_id=past["thread_id"],
-        body="## Root Cause\n\nConnection leak after a deploy.\n", created_at=at("2023-12-01T10:10:00Z")))
-    await core.publish(LOCAL, "incidents", MessageIn(
-        title="Decision", theme="incident-decision", thread_id=past["thread_id"],
-        body="**Decision:** Rollback to v2.2.9", created_at=at("2023-12-01T10:12:00Z")))
+    await core.publish(
+        LOCAL,
+        "incidents",
+        MessageIn(
+            title="Root cause",
+            theme="root-cause",
+            tags=["root-cause"],
+            thread_id=past["thread_id"],
+            body="## Root Cause\n\nConnection leak after a deploy.\n",
+            created_at=at("2023-12-01T10:10:00Z"),
+        ),
+    )
+    await core.publish(
+        LOCAL,
+        "incidents",
+        MessageIn(
+            title="Decision",
+            theme="incident-decision",
+            thread_id=past["thread_id"],
+            body="**Decision:** Rollback to v2.2.9",
+            created_at=at("2023-12-01T10:12:00Z"),
+        ),
+    )
     await core.set_incident_status(LOCAL, past["id"], "resolved", reason="rolled back")
     await core.db.write(lambda c: core.intel.remember(c, past["id"]))
     return str(past["id"])
@@ -107,9 +161,15 @@ async def test_seed_incident_analysis_timeline_summary_and_postmortem(core: Core
     ]
     assert len(facts["decisions"]) == 1
     decision = facts["decisions"][0]
-    assert decision["in_reply_to"] == ids["msg-root-cause"] and decision["replying_to"] == "Root Cause Identified"
+    assert (
+        decision["in_reply_to"] == ids["msg-root-cause"]
+        and decision["replying_to"] == "Root Cause Identified"
+    )
     assert [(p["name"], p["ai_tool"]) for p in facts["participants"]] == [
-        ("Production Monitoring", "Claude"), ("Sarah Chen", "ChatGPT"), ("Tom Rodriguez", "Claude")]
+        ("Production Monitoring", "Claude"),
+        ("Sarah Chen", "ChatGPT"),
+        ("Tom Rodriguez", "Claude"),
+    ]
     assert facts["cause"] == "Connection leak in v2.4.3 deployment"
     assert "Hotfix PR for connection leak" in facts["action_items"]
     assert "- Time to acknowledge: 1 minute" in pm["markdown"]
@@ -120,7 +180,8 @@ async def test_seed_incident_analysis_timeline_summary_and_postmortem(core: Core
     assert "Resolved after 12 minutes." in summary["text"]
     assert "Sarah Chen (ChatGPT)" in summary["text"]
 
-    stats = await core.intel_door.stats(LOCAL, since=at("2024-01-01T00:00:00Z"), until=at("2024-02-01T00:00:00Z"),
-                                        period="month")
+    stats = await core.intel_door.stats(
+        LOCAL, since=at("2024-01-01T00:00:00Z"), until=at("2024-02-01T00:00:00Z"), period="month"
+    )
     assert stats["by_severity"]["P0"]["count"] == 1
     assert stats["total"]["mttr_minutes"] == 12.0 and stats["total"]["mtta_minutes"] == 1.0

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import httpx
+import aiohttp
 from sqlalchemy import Connection, and_, or_, select, update
 
 from warroom.delivery import outbox
@@ -95,7 +95,7 @@ class DeliveryWorker:
         self.lease = timedelta(seconds=lease_seconds)
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._http: httpx.AsyncClient | None = None
+        self._http: aiohttp.ClientSession | None = None
         self._seen_enqueued = -1
 
     def poke_threadsafe(self) -> None:
@@ -113,7 +113,9 @@ class DeliveryWorker:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         self.db.on_commit(self._committed)
-        async with httpx.AsyncClient(timeout=httpx.Timeout(10.0), follow_redirects=False) as http:
+        timeout = aiohttp.ClientTimeout(total=10.0)
+        connector = aiohttp.TCPConnector(limit=self.policy.concurrency, limit_per_host=8)
+        async with aiohttp.ClientSession(timeout=timeout, connector=connector) as http:
             self._http = http
             while True:
                 with contextlib.suppress(TimeoutError):
