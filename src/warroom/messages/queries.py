@@ -52,7 +52,13 @@ def tags_are_sparse(
 
 
 def conditions(
-    dialect: str, channel_ids: Collection[str] | None, f: MessageFilter, *, sparse_tags: bool = False
+    dialect: str,
+    channel_ids: Collection[str] | None,
+    f: MessageFilter,
+    *,
+    sparse_tags: bool = False,
+    id_below: int | None = None,
+    id_above: int | None = None,
 ) -> list[ColumnElement[bool]]:
     """WHERE clauses for `f`. `sparse_tags` (see tags_are_sparse) changes the plan, not the rows."""
     conds: list[ColumnElement[bool]] = []
@@ -99,15 +105,27 @@ def conditions(
     if f.text:
         words = fts_words(f.text)
         if words:
-            conds.append(_text_condition(dialect, words, f.text))
+            conds.append(_text_condition(dialect, words, f.text, id_below=id_below, id_above=id_above))
     return conds
 
 
-def _text_condition(dialect: str, words: list[str], raw: str) -> ColumnElement[bool]:
+def _text_condition(
+    dialect: str, words: list[str], raw: str, *, id_below: int | None = None, id_above: int | None = None
+) -> ColumnElement[bool]:
     if dialect == "sqlite":
         # Each word quoted: a phrase of one token, ANDed; FTS5 operators in input mean nothing.
         q = " ".join('"' + w.replace('"', "") + '"' for w in words)
-        sub = text("SELECT rowid FROM messages_fts WHERE messages_fts MATCH :fts_q").bindparams(fts_q=q)
+        # The page's cursor bounds go inside: FTS5 then reads only that rowid range of its
+        # posting lists instead of every match of a common word.
+        sql = "SELECT rowid FROM messages_fts WHERE messages_fts MATCH :fts_q"
+        params: dict[str, object] = {"fts_q": q}
+        if id_below is not None:
+            sql += " AND rowid < :fts_below"
+            params["fts_below"] = id_below
+        if id_above is not None:
+            sql += " AND rowid > :fts_above"
+            params["fts_above"] = id_above
+        sub = text(sql).bindparams(**params)
         return messages.c.id.in_(sub.columns(literal_column("rowid")))
     vector = func.to_tsvector(literal_column("'simple'"), messages.c.title + " " + messages.c.body)
     # The raw text, not `words`: PostgreSQL's parser must split the query as it split the
@@ -127,7 +145,9 @@ def page_query(
     sparse_tags: bool = False,
 ) -> Select[tuple[object, ...]]:
     """Newest first by default; `before` pages to older, `after` pages to newer (ascending)."""
-    q = select(messages).where(*conditions(dialect, channel_ids, f, sparse_tags=sparse_tags))
+    q = select(messages).where(
+        *conditions(dialect, channel_ids, f, sparse_tags=sparse_tags, id_below=before, id_above=after)
+    )
     if after is not None:
         return q.where(messages.c.id > after).order_by(messages.c.id.asc()).limit(limit + 1)
     if before is not None:
