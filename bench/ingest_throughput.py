@@ -22,6 +22,7 @@ import concurrent.futures
 import contextlib
 import json
 import multiprocessing
+import os
 import shutil
 import subprocess
 import sys
@@ -100,11 +101,13 @@ def webhook_body(alerts: list[dict[str, Any]]) -> bytes:
     ]
     for e in entries:
         del e["fingerprint"]  # the label hash is computed on arrival, as for any sender without one
-    common = {k: v for k, v in alerts[0]["labels"].items() if k in ("alertname", "service", "severity", "env")}
+    common = {
+        k: v for k, v in alerts[0]["labels"].items() if k in ("alertname", "service", "severity", "env")
+    }
     return json.dumps(
         {
             "version": "4",
-            "groupKey": f"{{}}:{{alertname=\"{common['alertname']}\"}}",
+            "groupKey": f'{{}}:{{alertname="{common["alertname"]}"}}',
             "truncatedAlerts": 0,
             "status": "firing",
             "receiver": "warroom",
@@ -143,8 +146,6 @@ def run_senders(url: str, per_sender: list[list[bytes]], headers: dict[str, str]
     ctx = multiprocessing.get_context("spawn")
     deadline = time.monotonic() + TIME_LIMIT_S
     with concurrent.futures.ProcessPoolExecutor(len(per_sender), mp_context=ctx) as pool:
-        # Warm the pool up (interpreter start, imports) before the clock matters.
-        list(pool.map(time.monotonic, [] if False else []))
         futures = [pool.submit(send_all, url, bodies, headers, deadline) for bodies in per_sender]
         results = [f.result() for f in futures]
     start = min(r["start"] for r in results)
@@ -178,9 +179,16 @@ def running_alertmanager() -> Iterator[str]:
     port = free_port()
     log = (work / "am.log").open("wb")
     proc = subprocess.Popen(
-        [binary, f"--config.file={work / 'am.yml'}", f"--storage.path={work / 'data'}",
-         f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=", "--log.level=warn"],
-        stdout=log, stderr=subprocess.STDOUT,
+        [
+            binary,
+            f"--config.file={work / 'am.yml'}",
+            f"--storage.path={work / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--cluster.listen-address=",
+            "--log.level=warn",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -214,9 +222,10 @@ async def latency(url: str, token: str, samples: int, interval_s: float) -> dict
     ready = asyncio.Event()
 
     async def listen() -> None:
-        async with httpx.AsyncClient(timeout=httpx.Timeout(10, read=60)) as c, c.stream(
-            "GET", f"{url}/api/stream", params={"kind": "incident"}
-        ) as r:
+        async with (
+            httpx.AsyncClient(timeout=httpx.Timeout(10, read=60)) as c,
+            c.stream("GET", f"{url}/api/stream", params={"kind": "incident"}) as r,
+        ):
             ready.set()
             event = None
             async for line in r.aiter_lines():
@@ -268,6 +277,12 @@ async def latency(url: str, token: str, samples: int, interval_s: float) -> dict
     }
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 # -- main -----------------------------------------------------------------------------------
 
 
@@ -285,40 +300,89 @@ def main() -> None:
     new = sum(1 for mine in batches for i, _ in enumerate(mine) if i % 2 == 0)
 
     with running_server() as srv:
-        r = httpx.post(f"{srv.url}/api/integrations", json={"name": "bench", "source": "alertmanager"}, timeout=10)
+        r = httpx.post(
+            f"{srv.url}/api/integrations", json={"name": "bench", "source": "alertmanager"}, timeout=10
+        )
         r.raise_for_status()
         secret = r.json()["secret"]
         hook = f"{srv.url}/api/webhooks/bench?token={secret}"
+        cpu0 = cpu_seconds(srv.pid)
         warroom = run_senders(hook, wr_bodies, {})
+        warroom["server_cpu_s"] = cpu_seconds(srv.pid) - cpu0
+        warroom["server_cpu_ms_per_batch"] = warroom["server_cpu_s"] * 1000 / max(1, warroom["batches"])
+        warroom["alerts_per_server_cpu_s"] = warroom["alerts"] / max(1e-9, warroom["server_cpu_s"])
         incidents = httpx.get(f"{srv.url}/api/incidents", params={"limit": 500}, timeout=30).json()["items"]
         lat = asyncio.run(latency(srv.url, secret, args.latency_samples, args.latency_interval_ms / 1000))
         server_rss = rss_kb(srv.pid)
 
     with running_alertmanager() as am_url:
+        am_pid = int(
+            subprocess.check_output(["pgrep", "-n", "-f", f"web.listen-address={am_url[7:]}"]).split()[0]
+        )
+        cpu0 = cpu_seconds(am_pid)
         am = run_senders(f"{am_url}/api/v2/alerts", am_bodies, {})
+        am["server_cpu_s"] = cpu_seconds(am_pid) - cpu0
+        am["server_cpu_ms_per_batch"] = am["server_cpu_s"] * 1000 / max(1, am["batches"])
+        am["alerts_per_server_cpu_s"] = am["alerts"] / max(1e-9, am["server_cpu_s"])
 
     ratio = warroom["alerts_per_s"] / am["alerts_per_s"] if am["alerts_per_s"] else float("nan")
     expected_incidents = new
     print_table(
         f"Ingestion: {args.senders} senders × {args.batches} batches × {BATCH} alerts "
         f"({new} new groups, {args.senders * args.batches - new} resends)",
-        ["system", "alerts", "seconds", "alerts/s", "batch p50 ms", "batch p99 ms", "errors"],
         [
-            ["warroom (SQLite)", warroom["alerts"], warroom["seconds"], warroom["alerts_per_s"],
-             warroom["batch_p50_ms"], warroom["batch_p99_ms"], warroom["errors"]],
-            ["alertmanager 0.25", am["alerts"], am["seconds"], am["alerts_per_s"],
-             am["batch_p50_ms"], am["batch_p99_ms"], am["errors"]],
+            "system",
+            "alerts",
+            "seconds",
+            "alerts/s",
+            "batch p50 ms",
+            "batch p99 ms",
+            "server CPU ms/batch",
+            "alerts per server CPU-s",
+            "errors",
+        ],
+        [
+            [
+                "warroom (SQLite)",
+                warroom["alerts"],
+                warroom["seconds"],
+                warroom["alerts_per_s"],
+                warroom["batch_p50_ms"],
+                warroom["batch_p99_ms"],
+                warroom["server_cpu_ms_per_batch"],
+                warroom["alerts_per_server_cpu_s"],
+                warroom["errors"],
+            ],
+            [
+                "alertmanager 0.25",
+                am["alerts"],
+                am["seconds"],
+                am["alerts_per_s"],
+                am["batch_p50_ms"],
+                am["batch_p99_ms"],
+                am["server_cpu_ms_per_batch"],
+                am["alerts_per_server_cpu_s"],
+                am["errors"],
+            ],
         ],
     )
     print_table(
         "Summary",
         ["measure", "value", "target", "met"],
         [
-            ["warroom alerts/s", warroom["alerts_per_s"], f"≥ {TARGET_ALERTS_PER_S}",
-             warroom["alerts_per_s"] >= TARGET_ALERTS_PER_S],
+            [
+                "warroom alerts/s",
+                warroom["alerts_per_s"],
+                f"≥ {TARGET_ALERTS_PER_S}",
+                warroom["alerts_per_s"] >= TARGET_ALERTS_PER_S,
+            ],
             ["ratio warroom / alertmanager", ratio, "report", True],
-            ["open incidents after the run", len([i for i in incidents if not i["title"].startswith("latency")]),
-             f"= {expected_incidents} (one per group)", len(incidents) == expected_incidents],
+            [
+                "open incidents after the run",
+                len([i for i in incidents if not i["title"].startswith("latency")]),
+                f"= {expected_incidents} (one per group)",
+                len(incidents) == expected_incidents,
+            ],
             ["webhook → stream p50 ms", lat["p50_ms"], "report", True],
             ["webhook → stream p99 ms", lat["p99_ms"], f"≤ {TARGET_P99_MS}", lat["p99_ms"] <= TARGET_P99_MS],
             ["latency samples lost", lat["lost"], "0", lat["lost"] == 0],
@@ -335,6 +399,7 @@ def main() -> None:
             "expected_incidents": expected_incidents,
             "latency": lat,
             "server_rss_kb": server_rss,
+            "cpus": os.cpu_count(),
             "targets": {"alerts_per_s": TARGET_ALERTS_PER_S, "p99_ms": TARGET_P99_MS},
         },
     )
