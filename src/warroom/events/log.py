@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +25,9 @@ class Event:
     channel_id: str | None
     thread_id: str | None
     data: dict[str, Any]
+    # Renderings shared by every reader of this event (an SSE frame, say): one per event,
+    # not one per stream.
+    rendered: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
 
     def to_wire(self) -> dict[str, Any]:
         return {

@@ -48,7 +48,10 @@ def sse_frame(item: StreamItem) -> bytes:
             }
         )
         return b"event: lagged\ndata: " + note + b"\n\n"
-    return (
+    frame = item.rendered.get("sse")
+    if frame is not None:  # an event's frame is the same for every reader: rendered once
+        return frame
+    frame = item.rendered["sse"] = (
         b"id: "
         + str(item.id).encode()
         + b"\nevent: "
@@ -57,6 +60,7 @@ def sse_frame(item: StreamItem) -> bytes:
         + orjson.dumps(event_payload(item))
         + b"\n\n"
     )
+    return frame
 
 
 async def _check_channels(core: Core, p: Principal, channels: list[str] | None) -> None:
