@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
+from peoplekit import PeopleFactory
 
 from warroom.config import Settings
 from warroom.core import Core
 from warroom.identity.models import ALL_SCOPES, DEFAULT_SCOPES, Principal, Scope
-
-PeopleFactory = Callable[..., Awaitable[Principal]]
 
 
 def _root_conftest(config: pytest.Config) -> Any:

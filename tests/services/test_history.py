@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from peoplekit import PeopleFactory
 
-from conftest import PeopleFactory  # type: ignore[import-not-found]
 from warroom.core import Core
 from warroom.errors import Forbidden, InvalidInput, NotFound
 from warroom.identity.models import LOCAL, Principal

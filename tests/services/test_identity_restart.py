@@ -6,10 +6,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from peoplekit import PeopleFactory
 from sqlalchemy import update
 from streamkit import events, n_messages, take  # type: ignore[import-not-found]
 
-from conftest import PeopleFactory  # type: ignore[import-not-found]
 from warroom.config import Settings
 from warroom.core import Core
 from warroom.errors import Conflict, InvalidInput, NotFound, Unauthorized

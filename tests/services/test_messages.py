@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from peoplekit import PeopleFactory
 from sqlalchemy import func, select
 
-from conftest import PeopleFactory  # type: ignore[import-not-found]
 from warroom.config import Settings
 from warroom.core import Core
 from warroom.errors import Conflict, Forbidden, InvalidInput, NotFound

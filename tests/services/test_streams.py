@@ -7,9 +7,9 @@ import asyncio
 from typing import Any
 
 import pytest
+from peoplekit import PeopleFactory
 from streamkit import events, n_messages, take, wait_until  # type: ignore[import-not-found]
 
-from conftest import PeopleFactory  # type: ignore[import-not-found]
 from warroom.config import Settings
 from warroom.core import Core
 from warroom.events.log import Event

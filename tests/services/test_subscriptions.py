@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from peoplekit import PeopleFactory
 
-from conftest import PeopleFactory  # type: ignore[import-not-found]
 from warroom.core import Core
 from warroom.errors import Forbidden, InvalidInput, NotFound
 from warroom.identity.models import LOCAL
