@@ -45,7 +45,12 @@ _NTFY = {
     "2": Priority.LOW,
     "1": Priority.LOW,
 }
-_SEVERITY = {"p0": Priority.CRITICAL, "p1": Priority.HIGH, "p2": Priority.MEDIUM, "p3": Priority.LOW}
+_SEVERITY = {
+    "p0": Priority.CRITICAL,
+    "p1": Priority.HIGH,
+    "p2": Priority.MEDIUM,
+    "p3": Priority.LOW,
+}
 
 ACCEPTED_SPELLINGS = "critical|high|medium|low, P0-P3, or 1-5 (ntfy: 5 is the most urgent)"
 
@@ -72,6 +77,4 @@ def parse_priority(value: object) -> Priority:
     try:
         return Priority(key)
     except ValueError:
-        raise PriorityError(
-            f"priority {value!r} is not valid; use {ACCEPTED_SPELLINGS}"
-        ) from None
+        raise PriorityError(f"priority {value!r} is not valid; use {ACCEPTED_SPELLINGS}") from None
