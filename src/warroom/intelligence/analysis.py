@@ -6,8 +6,9 @@ check the conclusion instead of trusting it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -102,15 +103,54 @@ def _doc(inc: IncidentFacts) -> set[str]:
     return words | label_tokens(inc.labels) | ({f"service={inc.service}"} if inc.service else set())
 
 
+@dataclass(frozen=True)
+class PastCorpus:
+    """Past incidents with their word sets and an inverted index, built once and reused.
+
+    Only a past incident sharing at least one word with the new one can score above zero,
+    so `similar` scores those candidates only: the same result as scoring every document.
+    """
+
+    past: tuple[IncidentFacts, ...]
+    docs: tuple[frozenset[str], ...]
+    index: Mapping[str, tuple[int, ...]]
+    weights: Mapping[str, float]
+
+    @classmethod
+    def build(cls, past: Sequence[IncidentFacts], weights: Mapping[str, float]) -> PastCorpus:
+        docs = tuple(frozenset(_doc(p)) for p in past)
+        index: dict[str, list[int]] = {}
+        for i, d in enumerate(docs):
+            for t in d:
+                index.setdefault(t, []).append(i)
+        return cls(tuple(past), docs, {t: tuple(v) for t, v in index.items()}, weights)
+
+    def candidates(self, doc: set[str]) -> list[int]:
+        hits: set[int] = set()
+        for t in doc:
+            hits.update(self.index.get(t, ()))
+        return sorted(hits)
+
+
 def similar(
-    inc: IncidentFacts, past: Sequence[IncidentFacts], weights: Mapping[str, float]
+    inc: IncidentFacts,
+    past: Sequence[IncidentFacts],
+    weights: Mapping[str, float],
+    corpus: PastCorpus | None = None,
 ) -> list[dict[str, Any]]:
     mine = _doc(inc)
     scored: list[dict[str, Any]] = []
-    for p in past:
+    if corpus is not None:
+        pairs: Iterable[tuple[IncidentFacts, AbstractSet[str]]] = (
+            (corpus.past[i], corpus.docs[i]) for i in corpus.candidates(mine)
+        )
+        weights = corpus.weights
+    else:
+        pairs = ((p, _doc(p)) for p in past)
+    for p, doc in pairs:
         if p.number == inc.number:
             continue
-        score, shared = weighted_jaccard(mine, _doc(p), weights)
+        score, shared = weighted_jaccard(mine, doc, weights)
         same_service = bool(inc.service and p.service == inc.service)
         if same_service:
             score = min(1.0, score + 0.1)
@@ -185,9 +225,12 @@ def concurrent(
     for o in others:
         if o.number == inc.number or not o.service or (o.service == inc.service and o.number == inc.number):
             continue
-        if abs(o.triggered_at - inc.triggered_at) > CONCURRENT_WINDOW and (
-            o.resolved_at or o.triggered_at
-        ) < (inc.triggered_at - CONCURRENT_WINDOW):
+        # Concurrent: started no later than the window after this one, and still open (or
+        # resolved no earlier than the window before it) when this one started.
+        if o.triggered_at > inc.triggered_at + CONCURRENT_WINDOW:
+            continue
+        ended = o.resolved_at if o.resolved_at else (o.triggered_at if o.status == "resolved" else None)
+        if ended is not None and ended < inc.triggered_at - CONCURRENT_WINDOW:
             continue
         if o.service in deps:
             relation = f"{inc.service} depends on {o.service}: it may be the cause"
@@ -259,6 +302,7 @@ def analyse(
     books: Sequence[Runbook],
     oncall: OnCallFacts,
     now: datetime,
+    corpus: PastCorpus | None = None,
 ) -> dict[str, Any]:
     inferred = None
     if not inc.service:
@@ -269,7 +313,7 @@ def analyse(
     tri = triage(inc, catalog)
     if inferred:
         tri["factors"].insert(1, f"service inferred from the text: {inferred[0]} (named as {inferred[1]!r})")
-    sim = similar(inc, past, weights)
+    sim = similar(inc, past, weights, corpus)
     chg = changes_before(inc, changes, catalog)
     conc = concurrent(inc, others, catalog)
     rb = runbooks_matching(inc, books)

@@ -22,7 +22,8 @@ class IntelDoor:
         self.intel = core.intel
         self.kb = core.knowledge
 
-    async def analyse(self, p: Principal, ref: str, *, force: bool = True) -> dict[str, Any]:
+    async def analyse(self, p: Principal, ref: str, *, force: bool = False) -> dict[str, Any]:
+        """Run now; an analysis equal to the stored one is returned (`unchanged`), not stored again."""
         return await self.db.write(lambda c: self.intel.analyse(c, p, ref, force=force))
 
     async def analysis(self, p: Principal, ref: str, version: int | None = None) -> dict[str, Any]:

@@ -303,35 +303,15 @@ class KnowledgeService:
 
     def import_dir(self, conn: Connection, p: Principal, directory: Path) -> dict[str, int]:
         """`catalog.yaml` (services: [...]) and `runbooks/*.md` (YAML front matter + steps)."""
-        counts = {"services": 0, "runbooks": 0}
-        catalog = directory / "catalog.yaml"
-        if catalog.exists():
-            try:
-                doc = yaml.safe_load(catalog.read_text()) or {}
-            except yaml.YAMLError as exc:
-                raise InvalidInput(f"{catalog} is not valid YAML: {exc}", field="catalog") from None
-            for s in doc.get("services", []):
-                self.put_service(conn, p, s)
-                counts["services"] += 1
-        for path in sorted((directory / "runbooks").glob("*.md")):
-            self.put_runbook(conn, p, parse_runbook_markdown(path.read_text(), default_id=path.stem))
-            counts["runbooks"] += 1
-        if not catalog.exists() and counts["runbooks"] == 0:
-            raise InvalidInput(f"{directory} has neither catalog.yaml nor runbooks/*.md", field="directory")
-        return counts
+        svcs, books = read_kb_dir(directory)
+        for s in svcs:
+            self.put_service(conn, p, s)
+        for rb in books:
+            self.put_runbook(conn, p, rb)
+        return {"services": len(svcs), "runbooks": len(books)}
 
     def export_dir(self, conn: Connection, directory: Path) -> dict[str, int]:
-        directory.mkdir(parents=True, exist_ok=True)
-        svcs = [{k: v for k, v in s.items() if k != "updated_at"} for s in self.list_services(conn)]
-        (directory / "catalog.yaml").write_text(
-            yaml.safe_dump({"services": svcs}, sort_keys=False, allow_unicode=True)
-        )
-        rb_dir = directory / "runbooks"
-        rb_dir.mkdir(exist_ok=True)
-        books = self.list_runbooks(conn)
-        for rb in books:
-            (rb_dir / f"{rb['id']}.md").write_text(render_runbook_markdown(rb))
-        return {"services": len(svcs), "runbooks": len(books)}
+        return write_kb_dir(directory, self.list_services(conn), self.list_runbooks(conn))
 
     def search(self, conn: Connection, q: str, limit: int = 20) -> dict[str, list[dict[str, Any]]]:
         like = f"%{q.strip()}%"
@@ -356,17 +336,31 @@ _STEP = re.compile(r"^\s*(\d+)[.)]\s+(.+)$")
 
 
 def parse_runbook_markdown(text: str, *, default_id: str) -> dict[str, Any]:
-    meta: dict[str, Any] = {}
+    """YAML front matter (id, title, match, optional steps) and a markdown body.
+
+    The steps are the body's numbered lines, unless the front matter lists them (export does
+    that when the body does not hold them, so a runbook survives an export/import round trip).
+    """
+    meta: Any = {}
     body = text
     if text.startswith("---"):
-        _, front, body = text.split("---", 2)
+        parts = text.split("---", 2)
+        if len(parts) < 3:
+            raise InvalidInput(
+                f"runbook {default_id}: front matter opened with --- is never closed", field="runbook"
+            )
+        _, front, body = parts
         try:
             meta = yaml.safe_load(front) or {}
         except yaml.YAMLError as exc:
             raise InvalidInput(
                 f"runbook {default_id}: front matter is not valid YAML: {exc}", field="runbook"
             ) from None
+        if not isinstance(meta, dict):
+            raise InvalidInput(f"runbook {default_id}: front matter must be a YAML mapping", field="runbook")
     steps = [m.group(2).strip() for m in map(_STEP.match, body.splitlines()) if m]
+    if isinstance(meta.get("steps"), list):
+        steps = [str(x) for x in meta["steps"]]
     title = meta.get("title") or next(
         (ln.lstrip("# ").strip() for ln in body.splitlines() if ln.startswith("#")), default_id
     )
@@ -380,8 +374,52 @@ def parse_runbook_markdown(text: str, *, default_id: str) -> dict[str, Any]:
 
 
 def render_runbook_markdown(rb: dict[str, Any]) -> str:
-    front = yaml.safe_dump({"id": rb["id"], "title": rb["title"], "match": rb["match"]}, sort_keys=False)
+    head: dict[str, Any] = {"id": rb["id"], "title": rb["title"], "match": rb["match"]}
     body = rb["body"] or "\n".join(
         [f"# {rb['title']}", "", *(f"{i}. {s}" for i, s in enumerate(rb["steps"], 1))]
     )
+    if [m.group(2).strip() for m in map(_STEP.match, body.splitlines()) if m] != list(rb["steps"]):
+        head["steps"] = list(rb["steps"])
+    front = yaml.safe_dump(head, sort_keys=False, allow_unicode=True)
     return f"---\n{front}---\n{body}\n"
+
+
+def read_kb_dir(directory: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The services of `catalog.yaml` and the runbooks of `runbooks/*.md`, parsed, not yet stored.
+
+    Pure file reading, shared by the store-side import and the CLI (which sends them over HTTP).
+    """
+    catalog = directory / "catalog.yaml"
+    svcs: list[dict[str, Any]] = []
+    if catalog.exists():
+        try:
+            doc = yaml.safe_load(catalog.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise InvalidInput(f"{catalog} is not valid YAML: {exc}", field="catalog") from None
+        if not isinstance(doc, dict) or not isinstance(doc.get("services", []), list):
+            raise InvalidInput(f"{catalog} must hold a mapping with a `services:` list", field="catalog")
+        for s in doc.get("services", []):
+            if not isinstance(s, dict):
+                raise InvalidInput(f"{catalog}: every service must be a mapping with an id", field="catalog")
+            svcs.append(s)
+    books = [
+        parse_runbook_markdown(path.read_text(), default_id=path.stem)
+        for path in sorted((directory / "runbooks").glob("*.md"))
+    ]
+    if not catalog.exists() and not books:
+        raise InvalidInput(f"{directory} has neither catalog.yaml nor runbooks/*.md", field="directory")
+    return svcs, books
+
+
+def write_kb_dir(directory: Path, svcs: list[dict[str, Any]], books: list[dict[str, Any]]) -> dict[str, int]:
+    """Write services (wire form) as `catalog.yaml` and runbooks as `runbooks/<id>.md`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    clean = [{k: v for k, v in s.items() if k != "updated_at"} for s in svcs]
+    (directory / "catalog.yaml").write_text(
+        yaml.safe_dump({"services": clean}, sort_keys=False, allow_unicode=True)
+    )
+    rb_dir = directory / "runbooks"
+    rb_dir.mkdir(exist_ok=True)
+    for rb in books:
+        (rb_dir / f"{rb['id']}.md").write_text(render_runbook_markdown(rb))
+    return {"services": len(clean), "runbooks": len(books)}

@@ -10,12 +10,11 @@ import hashlib
 import secrets
 import statistics
 import threading
-import time
 from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, insert, or_, select, update
 
 from warroom.channels.acl import Permission
 from warroom.channels.service import readable_channel_ids
@@ -45,8 +44,6 @@ from warroom.store.tables import (
 )
 from warroom.timeutil import iso, utcnow
 
-IDF_TTL = 60.0
-
 
 class IntelligenceService:
     def __init__(
@@ -60,7 +57,7 @@ class IntelligenceService:
         self.messages = messages
         self.paging = paging
         self.kb = knowledge
-        self._idf: tuple[float, int, dict[str, float]] = (0.0, -1, {})
+        self._corpus_cache: tuple[Any, A.PastCorpus] | None = None
         self._lock = threading.Lock()
 
     # -- facts -------------------------------------------------------------------------
@@ -83,8 +80,24 @@ class IntelligenceService:
             alertnames=alertnames or tuple(v for k, v in (r.labels or {}).items() if k == "alertname"),
         )
 
-    def _past(self, conn: Connection, exclude: int) -> tuple[list[IncidentFacts], dict[str, float]]:
-        """Resolved incidents with their stored tokens; IDF weights cached for a minute."""
+    def _corpus(self, conn: Connection) -> A.PastCorpus:
+        """Resolved incidents with their stored tokens, as a similarity corpus with IDF weights.
+
+        Built once and kept while a cheap fingerprint of the resolved set and of the filed
+        knowledge stays the same, so an analysis at 3 AM does not re-read and re-tokenize
+        every past incident. The fingerprint is read from the store, so replicas agree.
+        """
+        resolved = (incidents.c.status == "resolved", incidents.c.merged_into.is_(None))
+        fp = conn.execute(
+            select(func.count(), func.sum(incidents.c.number), func.max(incidents.c.updated_at)).where(
+                *resolved
+            )
+        ).one()
+        kfp = conn.execute(select(func.count(), func.max(incident_knowledge.c.updated_at))).one()
+        key = (tuple(fp), tuple(kfp))
+        with self._lock:
+            if self._corpus_cache is not None and self._corpus_cache[0] == key:
+                return self._corpus_cache[1]
         rows = conn.execute(
             select(
                 incidents.c.number,
@@ -99,11 +112,8 @@ class IntelligenceService:
                 incident_knowledge.c.tokens,
             )
             .outerjoin(incident_knowledge, incident_knowledge.c.incident_number == incidents.c.number)
-            .where(
-                incidents.c.status == "resolved",
-                incidents.c.merged_into.is_(None),
-                incidents.c.number != exclude,
-            )
+            .where(*resolved)
+            .order_by(incidents.c.number)
         ).all()
         past = [
             IncidentFacts(
@@ -122,13 +132,11 @@ class IntelligenceService:
             )
             for r in rows
         ]
-        now = time.monotonic()
+        weights = idf(set(tokens(f"{p.title} {p.summary}")) for p in past)
+        corpus = A.PastCorpus.build(past, weights)
         with self._lock:
-            at, n, weights = self._idf
-            if now - at > IDF_TTL or abs(n - len(past)) > max(10, n // 20):
-                weights = idf(set(tokens(f"{p.title} {p.summary}")) for p in past)
-                self._idf = (now, len(past), weights)
-        return past, weights
+            self._corpus_cache = (key, corpus)
+        return corpus
 
     def _oncall(self, conn: Connection, r: Any, now: datetime) -> OnCallFacts:
         policy = self.paging.route_for(
@@ -198,12 +206,13 @@ class IntelligenceService:
             )
         ).all()
         others = [self.facts_of(o) for o in others_rows]
-        past, weights = self._past(conn, r.number)
+        corpus = self._corpus(conn)
         result = A.analyse(
             inc,
             catalog=catalog,
-            past=past,
-            weights=weights,
+            past=corpus.past,
+            weights=corpus.weights,
+            corpus=corpus,
             changes=changes,
             others=others,
             books=self.kb.runbook_models(conn),
@@ -254,8 +263,8 @@ class IntelligenceService:
 
     def similar(self, conn: Connection, p: Principal, ref: str | int) -> list[dict[str, Any]]:
         r = self.incidents.visible(conn, p, ref)
-        past, weights = self._past(conn, r.number)
-        return A.similar(self.facts_of(r), past, weights)
+        corpus = self._corpus(conn)
+        return A.similar(self.facts_of(r), corpus.past, corpus.weights, corpus)
 
     def remember(self, conn: Connection, ref: str | int) -> None:
         """On resolve: keep the root cause and fix, for "similar past incidents" later."""
@@ -552,7 +561,8 @@ class IntelligenceService:
             select(incidents)
             .where(
                 incidents.c.channel_id.in_(chans or readable_channel_ids(conn, p)),
-                incidents.c.updated_at >= since,
+                # active: touched in the window, or still open however old
+                or_(incidents.c.updated_at >= since, incidents.c.status != "resolved"),
                 incidents.c.merged_into.is_(None),
             )
             .order_by(incidents.c.number)

@@ -6,6 +6,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9_.-]*[a-z0-9]|[a-z0-9]", re.IGNORECASE)
 STOP = frozenset(
@@ -79,7 +80,9 @@ def idf(documents: Iterable[set[str]]) -> dict[str, float]:
     return {t: math.log(1 + n / (1 + c)) for t, c in df.items()}
 
 
-def weighted_jaccard(a: set[str], b: set[str], weights: Mapping[str, float]) -> tuple[float, list[str]]:
+def weighted_jaccard(
+    a: AbstractSet[str], b: AbstractSet[str], weights: Mapping[str, float]
+) -> tuple[float, list[str]]:
     """Similarity in [0, 1] weighting rare words more; returns the shared words, rarest first."""
     if not a or not b:
         return 0.0, []
@@ -87,4 +90,5 @@ def weighted_jaccard(a: set[str], b: set[str], weights: Mapping[str, float]) -> 
     union = a | b
     num = sum(weights.get(t, 1.0) for t in shared)
     den = sum(weights.get(t, 1.0) for t in union)
-    return (num / den if den else 0.0), sorted(shared, key=lambda t: -weights.get(t, 1.0))
+    # ties in alphabetical order: set order varies with the process's string hashing
+    return (num / den if den else 0.0), sorted(shared, key=lambda t: (-weights.get(t, 1.0), t))

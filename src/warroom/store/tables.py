@@ -105,6 +105,7 @@ events = Table(
     sqlite_autoincrement=True,
 )
 Index("ix_events_channel_id_id", events.c.channel_id, events.c.id)
+Index("ix_events_thread_id_id", events.c.thread_id, events.c.id)
 
 messages = Table(
     "messages",

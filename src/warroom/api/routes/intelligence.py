@@ -65,9 +65,15 @@ class ChangeIn(BaseModel):
 
 
 @router.post("/incidents/{ref}/analysis")
-async def analyse(ref: str, request: Request, p: Principal = Depends(principal_of)) -> Any:
-    """Run the analysis now (it also runs on its own on trigger and on new facts)."""
-    return FastJSON(await intel(request).analyse(p, ref))
+async def analyse(
+    ref: str,
+    request: Request,
+    force: bool = Query(False, description="store a new version even if nothing changed"),
+    p: Principal = Depends(principal_of),
+) -> Any:
+    """Run the analysis now (it also runs on its own on trigger and on new facts). An analysis
+    equal to the stored one comes back with `unchanged: true` and is not stored again."""
+    return FastJSON(await intel(request).analyse(p, ref, force=force))
 
 
 @router.get("/incidents/{ref}/analysis")
@@ -159,7 +165,10 @@ async def stats(
     period: str = Query("week", description="day, week or month"),
     p: Principal = Depends(principal_of),
 ) -> Any:
-    until_dt = parse_time(until) if until else None
+    try:
+        until_dt = parse_time(until) if until else None
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="until") from None
     return FastJSON(
         await intel(request).stats(p, since=_since(since, timedelta(days=30)), until=until_dt, period=period)
     )
