@@ -26,18 +26,22 @@ from mcp.server.session import ServerSession
 from mcp.server.subscriptions import ResourceUpdated, ServerEvent
 from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS, EmptyResult, SubscribeRequestParams, UnsubscribeRequestParams
+from sqlalchemy import select
 
 from warroom.channels.service import readable_channel_ids
 from warroom.core import Core
 from warroom.errors import WarroomError
 from warroom.events.log import Event
 from warroom.identity.models import Principal
+from warroom.incidents.service import incident_ref
 from warroom.mcp import uris
 from warroom.mcp.identity import Identity
+from warroom.store.tables import incidents
 
 log = logging.getLogger("warroom.mcp")
 
 READABLE_TTL = 5.0  # group membership can change without an event; re-check this often
+MAX_THREAD_CACHE = 10_000
 
 
 def changed_resources(ev: Event) -> list[tuple[str, str]]:
@@ -52,7 +56,19 @@ def changed_resources(ev: Event) -> list[tuple[str, str]]:
         return out
     if ev.kind.startswith("channel."):
         return [(uris.channel_info(c), c), (uris.recent(c), c)]
+    if ev.kind.startswith("incident."):
+        snapshot = ev.data.get("incident")
+        if isinstance(snapshot, dict) and snapshot.get("id"):
+            return [(uris.incident(str(snapshot["id"])), c)]
     return []
+
+
+def incident_threads(conn: Any, thread_ids: list[str]) -> dict[str, str]:
+    """thread id -> INC-n for the threads that belong to an incident."""
+    rows = conn.execute(
+        select(incidents.c.thread_id, incidents.c.number).where(incidents.c.thread_id.in_(thread_ids))
+    )
+    return {r.thread_id: incident_ref(int(r.number)) for r in rows}
 
 
 class AclBus:
@@ -93,6 +109,10 @@ class Notifier:
         self._legacy: dict[str, dict[int, tuple[ServerSession, Principal]]] = {}
         self._queue: asyncio.Queue[list[Event]] = asyncio.Queue()
         self._readable: dict[Principal, tuple[float, frozenset[str]]] = {}
+        # thread id -> INC-n, or None for a thread with no incident. A thread never changes
+        # hands, and a thread becomes an incident's only through an incident.* event, which
+        # updates this map before the thread's next message is looked at.
+        self._incident_of_thread: dict[str, str | None] = {}
         self._task: asyncio.Task[None] | None = None
         self._hooked = False
         self._users = 0  # the lifespan is entered once per in-process/stdio run
@@ -166,6 +186,10 @@ class Notifier:
             kind, key = uris.parse(uri)
             if kind in ("recent", "info") and key is not None:
                 await self.core.get_channel(p, key)
+            if kind == "incident" and key is not None:
+                ref = (await self.core.get_incident(p, key))["id"]
+                if ref != key:  # notifications name incident://INC-n, nothing else
+                    raise ValueError(f"subscribe to incident://{ref}: that is the URI updates are sent for")
         except WarroomError as exc:
             raise MCPError(code=INVALID_PARAMS, message=exc.message) from None
         except ValueError as exc:
@@ -195,6 +219,26 @@ class Notifier:
             except Exception:
                 log.exception("sending MCP resource notifications failed")
 
+    async def _incident_messages(self, batch: list[Event]) -> list[tuple[str, str]]:
+        """A message in an incident's thread changes the incident's resource (its timeline)."""
+        if len(self._incident_of_thread) > MAX_THREAD_CACHE:
+            self._incident_of_thread.clear()
+        for e in batch:
+            snapshot = e.data.get("incident") if e.kind.startswith("incident.") else None
+            if isinstance(snapshot, dict) and e.thread_id and snapshot.get("id"):
+                self._incident_of_thread[e.thread_id] = str(snapshot["id"])
+        msgs = [e for e in batch if e.kind == "message.published" and e.thread_id and e.channel_id]
+        unknown = sorted({str(e.thread_id) for e in msgs} - self._incident_of_thread.keys())
+        if unknown:
+            found = await self.core.db.read(lambda c: incident_threads(c, unknown))
+            self._incident_of_thread.update({t: found.get(t) for t in unknown})
+        out = []
+        for e in msgs:
+            ref = self._incident_of_thread.get(str(e.thread_id))
+            if ref is not None:
+                out.append((uris.incident(ref), str(e.channel_id)))
+        return out
+
     async def _fan_out(self, batch: list[Event]) -> None:
         changed: dict[str, set[str]] = {}  # uri -> channels it changed in
         for ev in batch:
@@ -202,6 +246,8 @@ class Notifier:
                 self._readable.clear()  # visibility or grants may have changed
             for uri, channel in changed_resources(ev):
                 changed.setdefault(uri, set()).add(channel)
+        for uri, channel in await self._incident_messages(batch):
+            changed.setdefault(uri, set()).add(channel)
         if not changed:
             return
         for p, listener in self.bus.listeners():

@@ -17,6 +17,7 @@ from mcp_types import (
 from warroom.identity.models import Principal
 from warroom.mcp import schemas as s
 from warroom.mcp import uris
+from warroom.mcp.incident_resources import incident_ids
 from warroom.messages.filters import MessageFilter
 from warroom.messages.models import WELL_KNOWN_THEMES, MessageIn
 
@@ -128,6 +129,12 @@ def register(server: WarroomMCP) -> None:
             return _complete(await channel_ids(server, p), prefix)
         if argument.name == "thread_id":
             return _complete(await recent_thread_ids(server, p), prefix)
+        if argument.name == "incident" or (
+            argument.name == "id" and isinstance(ref, ResourceTemplateReference) and ref.uri == uris.INCIDENT
+        ):
+            return _complete(
+                await incident_ids(core, p), prefix.upper() if prefix[:4].lower() == "inc-" else prefix
+            )
         if isinstance(ref, PromptReference) and argument.name == "severity":
             return _complete(["P0", "P1", "P2", "P3", "critical", "high", "medium", "low"], prefix)
         if isinstance(ref, PromptReference) and argument.name == "since":

@@ -44,8 +44,9 @@ decision and the resolution go in that thread. Reply to a specific message with
 in_reply_to=<message id> (ids come back from publish_notification and every read tool).
 
 Conventions during an incident:
-1. Acknowledge first: before investigating, publish an incident-update in the thread saying
-   who owns it and what you are checking ("👀 Acknowledged - investigating").
+1. Acknowledge first: before investigating, acknowledge_incident (see Incidents below) and
+   publish an incident-update in the thread saying who owns it and what you are checking
+   ("👀 Acknowledged - investigating").
 2. Post status updates every 5-10 minutes, even "still investigating".
 3. Record decisions as incident-decision, replying to the message that asked for them.
 4. Always publish an incident-resolved message with cause, fix, impact and next steps.
@@ -56,16 +57,43 @@ themes, senders); `search_notifications` searches words across every channel you
 `get_unread`/`mark_read` follow your subscriptions. Subscribe to the resource
 notification://<channel>/recent or thread://<thread_id> to be told when something lands.
 
+Incidents: alerts from monitoring (and people, with declare_incident) open incidents with ids
+like INC-42; an incident's thread_id is its id unless it started from a thread. Lifecycle:
+triggered -> acknowledged -> investigating -> mitigating -> resolved (reopen_incident undoes a
+resolve). `list_incidents` shows what is open, worst first.
+1. Acknowledge before investigating: `acknowledge_incident` stops the escalation clock so
+   nobody else is woken, and records you as the owner. Then `analyze_incident`: triage,
+   recent deploys, similar past incidents and their fixes, runbook steps, who is on call.
+2. Move it along with `update_incident_status` (investigating, mitigating) and a reason;
+   findings go in `add_incident_note`; decisions as incident-decision messages in its thread.
+3. Need a human? `who_is_on_call`, then `page_user`, or `escalate_incident` to page the
+   next level of its policy now. `list_deliveries` shows whether pages went out.
+4. `resolve_incident` with the cause and the fix; then `generate_postmortem` and the
+   postmortem_review prompt. Messages themed incident-alert / incident-resolved in a thread
+   of an incident-enabled channel declare and resolve incidents too (Notify-MCP's workflow).
+Numbers and digests: `incident_stats` (MTTA/MTTR, counts), `summarize` ("what happened
+tonight?"), `search_all`. Subscribe to incident://INC-42 to hear of every change to it.
+
 Errors say what was wrong and how to fix the call: read them and retry with the fix.
 """
+
+
+# The core's not-found messages name the CLI and REST; say which tool finds the thing here.
+MCP_HINTS = {
+    "channel": " (over MCP: list_channels shows the channels you can see; create_channel makes one)",
+    "incident": " (over MCP: list_incidents with status=all shows the incidents you can see)",
+    "postmortem": " (over MCP: generate_postmortem drafts one)",
+    "silence": " (over MCP: list_silences shows them)",
+    "delivery": " (over MCP: list_deliveries shows them)",
+    "schedule": " (over MCP: who_is_on_call lists the schedules)",
+    "runbook": " (over MCP: get_runbook with no arguments lists them)",
+}
 
 
 def describe(exc: WarroomError) -> str:
     """The text a model reads when a core rule refused the call."""
     where = f" [{exc.field}]" if exc.field else ""
-    hint = ""
-    if isinstance(exc, NotFound) and exc.field == "channel":
-        hint = " (over MCP: list_channels shows the channels you can see; create_channel makes one)"
+    hint = MCP_HINTS.get(exc.field or "", "") if isinstance(exc, NotFound) else ""
     return f"{exc.code}{where}: {exc.message}{hint}"
 
 
@@ -149,7 +177,17 @@ class WarroomMCP(MCPServer[Any]):
 
 def build_server(core: Core, principal: Principal | None = None) -> WarroomMCP:
     """One MCP server over `core`. `principal` acts for stdio/in-process; HTTP sets it per request."""
-    from warroom.mcp import prompts, resources, tools
+    from warroom.mcp import (
+        incident_prompts,
+        incident_resources,
+        incident_tools,
+        intel_tools,
+        paging_tools,
+        prompts,
+        resources,
+        silence_tools,
+        tools,
+    )
 
     identity = Identity(principal)
     notifier = Notifier(core, identity)
@@ -177,6 +215,12 @@ def build_server(core: Core, principal: Principal | None = None) -> WarroomMCP:
     server.notifier = notifier
     notifier.install_legacy(server._lowlevel_server)
     tools.register(server)
+    incident_tools.register(server)
+    silence_tools.register(server)
+    paging_tools.register(server)
+    intel_tools.register(server)
     resources.register(server)
+    incident_resources.register(server)
     prompts.register(server)
+    incident_prompts.register(server)
     return server

@@ -28,6 +28,38 @@ ROOT = Path(__file__).parents[3]
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 IGNORE_DEPRECATION = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
+# The tools of the incident, paging and intelligence issues (beside Notify-MCP's and the readers).
+INCIDENT_TOOLS = {
+    "list_incidents",
+    "get_incident",
+    "declare_incident",
+    "acknowledge_incident",
+    "update_incident_status",
+    "resolve_incident",
+    "reopen_incident",
+    "add_incident_note",
+    "assign_incident",
+    "set_incident_severity",
+    "merge_incidents",
+    "get_incident_timeline",
+    "create_silence",
+    "list_silences",
+    "expire_silence",
+}
+PAGING_TOOLS = {"who_is_on_call", "page_user", "escalate_incident", "list_deliveries", "retry_delivery"}
+INTEL_TOOLS = {
+    "analyze_incident",
+    "find_similar_incidents",
+    "get_runbook",
+    "record_change",
+    "generate_postmortem",
+    "get_postmortem",
+    "edit_postmortem",
+    "incident_stats",
+    "summarize",
+    "search_all",
+}
+
 
 def scenario() -> list[dict[str, Any]]:
     return [json.loads(line) for line in SCENARIO.read_text().splitlines() if line.strip()]

@@ -9,7 +9,7 @@ import anyio
 import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
-from mcp_kit import IGNORE_DEPRECATION, Updates, principal, text
+from mcp_kit import IGNORE_DEPRECATION, INCIDENT_TOOLS, INTEL_TOOLS, PAGING_TOOLS, Updates, principal, text
 from mcp_types import PromptReference, ResourceTemplateReference, TextContent, TextResourceContents
 
 from warroom.core import Core
@@ -65,7 +65,7 @@ async def test_handshake_lists_everything(core: Core, mode: str) -> None:
         assert c.instructions == INSTRUCTIONS
         assert "Acknowledge first" in (c.instructions or "")
         tools = {t.name: t for t in (await c.list_tools()).tools}
-        assert set(tools) == TOOLS
+        assert set(tools) == TOOLS | INCIDENT_TOOLS | PAGING_TOOLS | INTEL_TOOLS
         for t in tools.values():
             assert t.output_schema is not None, t.name
             assert t.description and "Example" in t.description, t.name
@@ -94,6 +94,7 @@ async def test_handshake_lists_everything(core: Core, mode: str) -> None:
             "notification://{channel}/recent",
             "channel://{channel}/info",
             "thread://{thread_id}",
+            "incident://{id}",
         }
         statics = {str(r.uri) for r in (await c.list_resources()).resources}
         assert statics == {"schema://notification", "subscription://mine"}
@@ -103,6 +104,8 @@ async def test_handshake_lists_everything(core: Core, mode: str) -> None:
             "create_decision_notification",
             "what_did_i_miss",
             "thread_briefing",
+            "incident_briefing",
+            "postmortem_review",
         }
         args = {a.name: a.required for a in prompts["send_alert"].arguments or []}
         assert args == {
