@@ -36,7 +36,11 @@ FINGERPRINT_LENGTH = 16
 def label_hash(labels: Mapping[str, str]) -> str:
     """16 hex chars identifying the set of non-empty labels, whatever their order."""
     pairs = sorted((name, value) for name, value in labels.items() if value != "")
-    encoded = json.dumps(pairs, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+    if any(_NEEDS_ESCAPE.search(name) or _NEEDS_ESCAPE.search(value) for name, value in pairs):
+        text = json.dumps(pairs, ensure_ascii=False, separators=(",", ":"))
+    else:  # what json.dumps writes when no string needs an escape, without its overhead
+        text = "[" + ",".join(f'["{name}","{value}"]' for name, value in pairs) + "]"
+    encoded = text.encode("utf-8", "surrogatepass")
     return hashlib.sha256(encoded).hexdigest()[:FINGERPRINT_LENGTH]
 
 
@@ -76,11 +80,15 @@ def group_key(labels: Mapping[str, str], group_by: Sequence[str] = DEFAULT_GROUP
 
 
 _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# What json.dumps(ensure_ascii=False) escapes: quotes, backslashes, control characters.
+_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f]')
 
 
 def _quoted(text: str) -> str:
     # json.dumps escapes quotes, backslashes and control characters, so no label value can
-    # forge a boundary between two pairs.
+    # forge a boundary between two pairs. Most values need no escape: skip the encoder then.
+    if _NEEDS_ESCAPE.search(text) is None:
+        return f'"{text}"'
     return json.dumps(text, ensure_ascii=False)
 
 

@@ -8,14 +8,16 @@ with one query per batch for the alerts already known.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+import orjson
+from sqlalchemy import Connection, bindparam, select, update
 
-from warroom.alerts.fingerprint import group_key
+from warroom.alerts.fingerprint import GROUP_BY_ALL, group_key
 from warroom.alerts.grouping import GroupingAction, GroupingInput, decide
 from warroom.alerts.integrations import Integration
 from warroom.alerts.model import AlertAction, AlertSource, AlertStatus, NormalizedAlert
@@ -25,15 +27,104 @@ from warroom.identity.models import Principal
 from warroom.incidents.lifecycle import Status
 from warroom.incidents.service import (
     IncidentService,
+    incident_by_number,
     incident_ref,
     last_resolved_for_group,
     open_incident_for_group,
 )
 from warroom.priority import Priority
+from warroom.store.raw import RawSQL, db_json, db_time
 from warroom.store.tables import alerts, incidents
 from warroom.timeutil import utcnow
 
 CHUNK = 500
+
+# A delivery of a hundred alerts runs in the single writer thread: the alert rows are read and
+# written with hand-written SQL on the DBAPI cursor (see store/raw.py), values converted as
+# the column types would store them.
+_ALERT_COLUMNS = (
+    "integration_id",
+    "source",
+    "fingerprint",
+    "status",
+    "title",
+    "description",
+    "severity",
+    "severity_rule",
+    "service",
+    "labels",
+    "annotations",
+    "links",
+    "source_key",
+    "group_key",
+    "incident_number",
+    "silenced_by",
+    "count",
+    "starts_at",
+    "ends_at",
+    "first_seen",
+    "last_seen",
+    "resolved_at",
+    "raw",
+)
+_INSERT_ALERTS = RawSQL(
+    f"INSERT INTO alerts ({', '.join(_ALERT_COLUMNS)}) VALUES ({', '.join(':' + c for c in _ALERT_COLUMNS)})"
+)
+_COUNT_ALERTS = (
+    update(incidents)
+    .where(incidents.c.number == bindparam("b_number"))
+    .values(
+        alert_count=bindparam("b_alert_count"),
+        firing_count=bindparam("b_firing_count"),
+        updated_at=bindparam("b_updated_at", type_=incidents.c.updated_at.type),
+    )
+    .returning(*incidents.c)
+)
+_known_sql: dict[int, RawSQL] = {}
+_update_sql: dict[tuple[str, ...], RawSQL] = {}
+
+
+def _select_known(n: int) -> RawSQL:
+    sql = _known_sql.get(n)
+    if sql is None:
+        marks = ", ".join(f":f{i}" for i in range(n))
+        sql = _known_sql[n] = RawSQL(
+            "SELECT id, fingerprint, status, incident_number, count FROM alerts "
+            f"WHERE integration_id = :integration AND fingerprint IN ({marks})"
+        )
+    return sql
+
+
+def _update_alerts(shape: tuple[str, ...]) -> RawSQL:
+    sql = _update_sql.get(shape)
+    if sql is None:
+        sets = ", ".join(f"{c} = :{c}" for c in shape)
+        sql = _update_sql[shape] = RawSQL(f"UPDATE alerts SET {sets} WHERE id = :alert_id")
+    return sql
+
+
+def _sqlite_json(value: Any) -> Any:
+    return orjson.dumps(value).decode()
+
+
+class _Binder:
+    """Values as the alerts table's column types would bind them, each instant converted once."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._times: dict[datetime, Any] = {}
+        # db_json; on SQLite its branch without the dialect lookup per value.
+        self.json: Callable[[Any], Any] = (
+            _sqlite_json if conn.dialect.name == "sqlite" else functools.partial(db_json, conn)
+        )
+
+    def time(self, value: datetime | None) -> Any:
+        if value is None:
+            return None
+        out = self._times.get(value)
+        if out is None:
+            out = self._times[value] = db_time(self.conn, value)
+        return out
 
 
 def integration_principal(integ: Integration) -> Principal:
@@ -96,12 +187,11 @@ class IngestService:
         deltas: dict[int, _IncidentDelta] = {}
         inserts: list[dict[str, Any]] = []
         updates: dict[int, dict[str, Any]] = {}
+        bind = _Binder(conn)
 
         def incident(number: int) -> Any:
             if number not in incident_rows:
-                incident_rows[number] = conn.execute(
-                    select(incidents).where(incidents.c.number == number)
-                ).one()
+                incident_rows[number] = incident_by_number(conn, number)
             return incident_rows[number]
 
         def delta(number: int) -> _IncidentDelta:
@@ -119,8 +209,18 @@ class IngestService:
             r = incident(number)
             return bool(r.status != Status.RESOLVED.value or (d is not None and d.reopened))
 
+        group_by = settings.group_by
+        reopen_window = settings.reopen_window
+        by_labels = GROUP_BY_ALL not in group_by
+        group_keys: dict[tuple[str, ...], str] = {}
         for a in batch:
-            gk = f"{integ.id}:{group_key(a.labels, settings.group_by)}"
+            if by_labels:  # the key depends on the group_by labels only: one per distinct values
+                gk_of = tuple(a.labels.get(name, "") for name in group_by)
+                gk = group_keys.get(gk_of) or group_keys.setdefault(
+                    gk_of, f"{integ.id}:{group_key(a.labels, group_by)}"
+                )
+            else:
+                gk = f"{integ.id}:{group_key(a.labels, group_by)}"
             prev = known.get(a.fingerprint)
             prev_status = AlertStatus(prev["status"]) if prev else None
             inc_num = prev["incident_number"] if prev else None
@@ -128,7 +228,9 @@ class IngestService:
             if gk not in open_by_group:
                 row = open_incident_for_group(conn, gk)
                 open_by_group[gk] = int(row.number) if row else None
-                if row is None:
+                if row is not None:
+                    incident_rows.setdefault(int(row.number), row)
+                else:
                     last = last_resolved_for_group(conn, gk)
                     resolved_by_group[gk] = (int(last.number), last.resolved_at) if last else None
             group_open = open_by_group[gk]
@@ -136,7 +238,7 @@ class IngestService:
 
             if a.action in (AlertAction.ACKNOWLEDGE, AlertAction.UNACKNOWLEDGE, AlertAction.UPDATE) and prev:
                 # The source runs its own lifecycle (PagerDuty, Opsgenie): mirror an acknowledge.
-                self._touch(prev, a, now, updates)
+                self._touch(prev, a, bind.time(now), bind.json(a.raw), updates)
                 result.updated_alerts += 1
                 if a.action is AlertAction.ACKNOWLEDGE and inc_num and in_open:
                     out = self.incidents.set_status(
@@ -151,7 +253,7 @@ class IngestService:
                         result.incidents_acknowledged.append(incident_ref(inc_num))
                 continue
 
-            silence = find_silence(a.labels, silences, now) if a.is_firing else None
+            silence = find_silence(a.labels, silences, now) if silences and a.is_firing else None
             facts = GroupingInput(
                 status=a.status,
                 previous_status=prev_status,
@@ -160,12 +262,12 @@ class IngestService:
                 group_resolved_at=last_resolved[1] if last_resolved else None,
                 silenced=silence is not None,
                 now=now,
-                reopen_window=settings.reopen_window,
+                reopen_window=reopen_window,
                 firing_in_incident=firing_now(inc_num) if inc_num and in_open else 0,
                 auto_resolve=settings.auto_resolve,
             )
             d = decide(facts)
-            values = self._values(integ, a, gk, now)
+            values = self._values(integ, a, gk, now, bind)
             if d.action is GroupingAction.IGNORE_SILENCED:
                 values["silenced_by"] = silence.id if silence else None
                 result.silenced += 1
@@ -191,7 +293,7 @@ class IngestService:
                 continue
             # Firing: join, reopen or open.
             if d.action is GroupingAction.NEW_INCIDENT:
-                out = self.incidents.declare(
+                declared, out = self.incidents.declare_row(
                     conn,
                     p,
                     title=a.title,
@@ -205,6 +307,7 @@ class IngestService:
                     sender_name=p.name,
                 )
                 number = int(out["number"])
+                incident_rows[number] = declared
                 open_by_group[gk] = number
                 delta(number).new = True
                 result.incidents_opened.append(out["id"])
@@ -284,31 +387,27 @@ class IngestService:
         out: dict[str, dict[str, Any]] = {}
         fp_list = sorted(fps)
         for i in range(0, len(fp_list), CHUNK):
-            rows = conn.execute(
-                select(
-                    alerts.c.id,
-                    alerts.c.fingerprint,
-                    alerts.c.status,
-                    alerts.c.incident_number,
-                    alerts.c.count.label("n"),
-                    alerts.c.first_seen,
-                ).where(
-                    alerts.c.integration_id == integration_id,
-                    alerts.c.fingerprint.in_(fp_list[i : i + CHUNK]),
-                )
-            ).all()
-            for r in rows:
-                out[r.fingerprint] = {
-                    "id": int(r.id),
-                    "status": r.status,
-                    "incident_number": r.incident_number,
-                    "count": int(r.n),
-                    "first_seen": r.first_seen,
+            part = fp_list[i : i + CHUNK]
+            params: dict[str, Any] = {f"f{j}": fp for j, fp in enumerate(part)}
+            params["integration"] = integration_id
+            for alert_id, fingerprint, status, incident_number, count in (
+                _select_known(len(part)).execute(conn, params).fetchall()
+            ):
+                out[fingerprint] = {
+                    "id": int(alert_id),
+                    "status": status,
+                    "incident_number": incident_number,
+                    "stored_incident": incident_number,
+                    "count": int(count),
                 }
         return out
 
     @staticmethod
-    def _values(integ: Integration, a: NormalizedAlert, gk: str, now: datetime) -> dict[str, Any]:
+    def _values(
+        integ: Integration, a: NormalizedAlert, gk: str, now: datetime, bind: _Binder
+    ) -> dict[str, Any]:
+        """The alert's columns, bound for the store."""
+        db_now = bind.time(now)
         return {
             "integration_id": integ.id,
             "source": a.source.value,
@@ -319,25 +418,27 @@ class IngestService:
             "severity": a.severity.rank,
             "severity_rule": a.severity_rule[:500],
             "service": a.service,
-            "labels": a.labels,
-            "annotations": a.annotations,
-            "links": a.links.as_dict(),
+            "labels": bind.json(a.labels),
+            "annotations": bind.json(a.annotations),
+            "links": bind.json(a.links.as_dict()),
             "source_key": a.source_key,
             "group_key": gk,
-            "starts_at": a.starts_at,
-            "ends_at": a.ends_at,
-            "last_seen": now,
-            "resolved_at": now if a.status is AlertStatus.RESOLVED else None,
-            "raw": a.raw,
+            "starts_at": bind.time(a.starts_at),
+            "ends_at": bind.time(a.ends_at),
+            "last_seen": db_now,
+            "resolved_at": db_now if a.status is AlertStatus.RESOLVED else None,
+            "raw": bind.json(a.raw),
             "silenced_by": None,
         }
 
     @staticmethod
     def _touch(
-        prev: dict[str, Any], a: NormalizedAlert, now: datetime, updates: dict[int, dict[str, Any]]
+        prev: dict[str, Any], a: NormalizedAlert, db_now: Any, db_raw: Any, updates: dict[int, dict[str, Any]]
     ) -> None:
         prev["count"] += 1
-        updates.setdefault(prev["id"], {}).update({"last_seen": now, "count": prev["count"], "raw": a.raw})
+        updates.setdefault(prev["id"], {}).update(
+            {"last_seen": db_now, "count": prev["count"], "raw": db_raw}
+        )
 
     @staticmethod
     def _store(
@@ -360,7 +461,6 @@ class IngestService:
                 "status": values["status"],
                 "incident_number": row["incident_number"],
                 "count": 1,
-                "first_seen": values["last_seen"],
                 "_pending": row,
             }
             return
@@ -375,24 +475,24 @@ class IngestService:
             prev["_pending"].update(new_values)
             prev["_pending"]["count"] = prev["count"]
             return
+        # The row was found by these, so they are unchanged; leaving unchanged indexed columns
+        # out of the SET list spares the store their index upkeep.
+        del new_values["integration_id"], new_values["fingerprint"]
+        if new_values["incident_number"] == prev["stored_incident"]:
+            del new_values["incident_number"]
         updates[prev["id"]] = new_values
 
     @staticmethod
     def _flush(conn: Connection, inserts: list[dict[str, Any]], updates: dict[int, dict[str, Any]]) -> None:
         if inserts:
-            conn.execute(insert(alerts), inserts)
+            _INSERT_ALERTS.executemany(conn, inserts)
         if updates:
             # Group rows by the set of columns they change, so each group is one executemany.
             by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = {}
             for alert_id, vals in updates.items():
-                by_shape.setdefault(tuple(sorted(vals)), []).append({"_id": alert_id, **vals})
+                by_shape.setdefault(tuple(sorted(vals)), []).append({**vals, "alert_id": alert_id})
             for shape, rows in by_shape.items():
-                stmt = (
-                    update(alerts)
-                    .where(alerts.c.id == bindparam("_id"))
-                    .values({c: bindparam(c) for c in shape})
-                )
-                conn.execute(stmt, rows)
+                _update_alerts(shape).executemany(conn, rows)
 
     def _apply_deltas(
         self,
@@ -403,17 +503,26 @@ class IngestService:
         result: IngestResult,
     ) -> None:
         for number, d in deltas.items():
-            r = conn.execute(select(incidents).where(incidents.c.number == number)).one()
+            r = incident(number)  # as read or written by this delivery: current
             values: dict[str, Any] = {
                 "alert_count": r.alert_count + d.added,
                 "firing_count": max(0, r.firing_count + d.firing_delta),
                 "updated_at": utcnow(),
             }
-            conn.execute(update(incidents).where(incidents.c.number == number).values(**values))
+            fresh: Any = conn.execute(
+                _COUNT_ALERTS,
+                {
+                    "b_number": number,
+                    "b_alert_count": values["alert_count"],
+                    "b_firing_count": values["firing_count"],
+                    "b_updated_at": values["updated_at"],
+                },
+            ).one()
             if d.severity is not None and d.severity < r.severity:
                 self.incidents.set_severity(
                     conn, p, number, f"P{d.severity}", reason="a more severe alert joined"
                 )
+                fresh = None
             if d.joined and not d.new:
                 self.incidents.say(
                     conn,
@@ -427,10 +536,10 @@ class IngestService:
             elif d.new and len(d.joined) > 1:
                 pass  # the trigger message already announced the incident; counts are on it
             if d.joined or d.resolved:
-                self.incidents.record(
+                self.incidents.record_current(
                     conn,
                     "incident.alerts_changed",
-                    r,
+                    fresh if fresh is not None else incident_by_number(conn, number),
                     p,
                     joined=d.joined[:100],
                     resolved=d.resolved[:100],

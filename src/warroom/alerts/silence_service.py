@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from warroom.alerts.errors import MatcherError
 from warroom.alerts.silences import Matcher, Silence, SilenceState
@@ -15,6 +15,13 @@ from warroom.events.log import append_event
 from warroom.identity.models import Principal, Scope
 from warroom.store.tables import silences
 from warroom.timeutil import iso, utcnow
+
+# Read by every webhook delivery in the writer thread: built once, with a bind parameter.
+_ACTIVE = select(silences).where(
+    silences.c.ends_at > bindparam("now", type_=silences.c.ends_at.type),
+    silences.c.starts_at <= bindparam("now", type_=silences.c.starts_at.type),
+    silences.c.expired_at.is_(None),
+)
 
 
 def _wire(r: Any, now: datetime) -> dict[str, Any]:
@@ -108,9 +115,5 @@ class SilenceService:
         return out
 
     def active(self, conn: Connection, now: datetime) -> list[Silence]:
-        rows = conn.execute(
-            select(silences).where(
-                silences.c.ends_at > now, silences.c.starts_at <= now, silences.c.expired_at.is_(None)
-            )
-        ).all()
+        rows = conn.execute(_ACTIVE, {"now": now}).all()
         return [_domain(r) for r in rows]

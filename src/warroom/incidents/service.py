@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, insert, or_, select, update
 
 from warroom.channels.acl import Permission
 from warroom.channels.service import readable_channel_ids, require
@@ -29,6 +29,13 @@ from warroom.timeutil import iso, utcnow
 REF = re.compile(r"^(?:INC-)?(\d+)$", re.IGNORECASE)
 THEME_DECLARE = "incident-alert"
 THEME_RESOLVE = "incident-resolved"
+
+# Built once with a bind parameter: alert ingestion reads incidents by number in the writer thread.
+_BY_NUMBER = select(incidents).where(incidents.c.number == bindparam("number"))
+
+
+def incident_by_number(conn: Connection, number: int) -> Any:
+    return conn.execute(_BY_NUMBER, {"number": number}).one()
 
 
 def incident_ref(number: int) -> str:
@@ -240,7 +247,12 @@ class IncidentService:
         return self.messages.publish(conn, p, r.channel_id, msg).message
 
     def record(self, conn: Connection, kind: str, r: Any, p: Principal, **change: Any) -> dict[str, Any]:
-        fresh = conn.execute(select(incidents).where(incidents.c.number == r.number)).one()
+        return self.record_current(conn, kind, incident_by_number(conn, r.number), p, **change)
+
+    def record_current(
+        self, conn: Connection, kind: str, fresh: Any, p: Principal, **change: Any
+    ) -> dict[str, Any]:
+        """`record` for a row the caller read after the incident's last change."""
         data = {"incident": wire(fresh), "by": p.id, "by_name": p.name, **change}
         append_event(conn, kind, data=data, channel_id=fresh.channel_id, thread_id=fresh.thread_id)
         return data["incident"]  # type: ignore[no-any-return]
@@ -264,6 +276,42 @@ class IncidentService:
         sender_name: str | None = None,
     ) -> dict[str, Any]:
         """Open an incident by hand (or for alerts). Its thread id is INC-n unless given."""
+        return self.declare_row(
+            conn,
+            p,
+            title=title,
+            channel=channel,
+            severity=severity,
+            service=service,
+            summary=summary,
+            thread_id=thread_id,
+            labels=labels,
+            group_key=group_key,
+            integration_id=integration_id,
+            at=at,
+            announce=announce,
+            sender_name=sender_name,
+        )[1]
+
+    def declare_row(
+        self,
+        conn: Connection,
+        p: Principal,
+        *,
+        title: str,
+        channel: str,
+        severity: object = "P2",
+        service: str | None = None,
+        summary: str = "",
+        thread_id: str | None = None,
+        labels: dict[str, str] | None = None,
+        group_key: str | None = None,
+        integration_id: str | None = None,
+        at: datetime | None = None,
+        announce: bool = True,
+        sender_name: str | None = None,
+    ) -> tuple[Any, dict[str, Any]]:
+        """`declare`, also giving the incident's row as stored (the `record`ed state)."""
         if not title or not title.strip() or len(title) > 200:
             raise InvalidInput("title must be 1–200 characters", field="title")
         rank = _severity(severity)
@@ -297,10 +345,14 @@ class IncidentService:
             .returning(incidents.c.number)
         ).scalar_one()
         if not thread_id:
-            conn.execute(
-                update(incidents).where(incidents.c.number == number).values(thread_id=incident_ref(number))
-            )
-        r = conn.execute(select(incidents).where(incidents.c.number == number)).one()
+            r = conn.execute(
+                update(incidents)
+                .where(incidents.c.number == number)
+                .values(thread_id=incident_ref(number))
+                .returning(*incidents.c)
+            ).one()
+        else:
+            r = incident_by_number(conn, number)
         if announce:
             self.say(
                 conn,
@@ -314,9 +366,10 @@ class IncidentService:
                 sender_name=sender_name,
                 at=at,
             )
-        return self.record(
+        out = self.record_current(
             conn, "incident.triggered", r, p, reason="declared" if not integration_id else "alerts"
         )
+        return r, out
 
     def set_status(
         self,
@@ -628,27 +681,31 @@ class IncidentService:
         )
 
 
+_OPEN_FOR_GROUP = (
+    select(incidents)
+    .where(
+        incidents.c.group_key == bindparam("group_key"),
+        incidents.c.status != Status.RESOLVED.value,
+        incidents.c.merged_into.is_(None),
+    )
+    .order_by(incidents.c.number.desc())
+    .limit(1)
+)
+_LAST_RESOLVED_FOR_GROUP = (
+    select(incidents)
+    .where(
+        incidents.c.group_key == bindparam("group_key"),
+        incidents.c.status == Status.RESOLVED.value,
+        incidents.c.merged_into.is_(None),
+    )
+    .order_by(incidents.c.resolved_at.desc())
+    .limit(1)
+)
+
+
 def open_incident_for_group(conn: Connection, group_key: str) -> Any:
-    return conn.execute(
-        select(incidents)
-        .where(
-            incidents.c.group_key == group_key,
-            incidents.c.status != Status.RESOLVED.value,
-            incidents.c.merged_into.is_(None),
-        )
-        .order_by(incidents.c.number.desc())
-        .limit(1)
-    ).first()
+    return conn.execute(_OPEN_FOR_GROUP, {"group_key": group_key}).first()
 
 
 def last_resolved_for_group(conn: Connection, group_key: str) -> Any:
-    return conn.execute(
-        select(incidents)
-        .where(
-            incidents.c.group_key == group_key,
-            incidents.c.status == Status.RESOLVED.value,
-            incidents.c.merged_into.is_(None),
-        )
-        .order_by(incidents.c.resolved_at.desc())
-        .limit(1)
-    ).first()
+    return conn.execute(_LAST_RESOLVED_FOR_GROUP, {"group_key": group_key}).first()

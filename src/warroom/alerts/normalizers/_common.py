@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping, Sequence
+from typing import cast
 
 from warroom.alerts.config import IntegrationConfig
 from warroom.alerts.normalizers._fields import Obj, safe_url
@@ -30,15 +31,41 @@ def first_url(annotations: Mapping[str, str], names: Sequence[str]) -> str | Non
     return None
 
 
-def label_severity(labels: Mapping[str, str], config: IntegrationConfig) -> SeverityDecision:
-    return config.severity.first_known(
+def label_severity(
+    labels: Mapping[str, str],
+    config: IntegrationConfig,
+    memo: dict[tuple[str | None, ...], SeverityDecision] | None = None,
+) -> SeverityDecision:
+    """`memo`, kept for one payload and one config, skips deciding the same values again."""
+    key = tuple(labels.get(name) for name in config.severity_labels) if memo is not None else ()
+    if memo is not None and key in memo:
+        return memo[key]
+    decision = config.severity.first_known(
         Candidate(f"label {name}", labels.get(name)) for name in config.severity_labels
     )
+    if memo is not None:
+        memo[key] = decision
+    return decision
 
 
 def raw_copy(node: Obj) -> dict[str, object]:
     # The alert outlives the request; a copy keeps a later mutation by the caller out of it.
-    return copy.deepcopy(dict(node.value))
+    return {k: _json_copy(v) for k, v in node.value.items()}
+
+
+def _json_copy(value: object) -> object:
+    """copy.deepcopy for parsed JSON (dicts, lists, immutable scalars), several times faster."""
+    kind = type(value)
+    if kind is dict:
+        return {k: _json_copy(v) for k, v in cast("dict[str, object]", value).items()}
+    if kind is list:
+        return [_json_copy(v) for v in cast("list[object]", value)]
+    if kind in _IMMUTABLE:
+        return value
+    return copy.deepcopy(value)
+
+
+_IMMUTABLE = frozenset({str, int, float, bool, type(None)})
 
 
 def put_absent(labels: dict[str, str], name: str, value: str | None) -> None:

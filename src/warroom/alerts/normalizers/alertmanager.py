@@ -29,30 +29,48 @@ from warroom.alerts.normalizers._common import (
     raw_copy,
 )
 from warroom.alerts.normalizers._fields import Obj
+from warroom.alerts.severity import SeverityDecision
 
 STATUSES = (AlertStatus.FIRING.value, AlertStatus.RESOLVED.value)
+
+# quote(text, safe=""): only ASCII letters, digits and "_.-~" stay as they are.
+_ALWAYS_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
+_PERCENT = {c: f"%{c:02X}" for c in range(128) if chr(c) not in _ALWAYS_SAFE}
+
+
+def _quote_all(text: str) -> str:
+    """urllib's quote(text, safe=""), with ASCII text escaped by one translate."""
+    return text.translate(_PERCENT) if text.isascii() else quote(text, safe="")
 
 
 def normalize_alertmanager(payload: object, config: IntegrationConfig) -> list[NormalizedAlert]:
     body = Obj.root(payload)
     external_url = body.url("externalURL")
+    memo: dict[tuple[str | None, ...], SeverityDecision] = {}
     return [
-        alert_from_entry(entry, config, external_url=external_url, source=AlertSource.ALERTMANAGER)
+        alert_from_entry(
+            entry, config, external_url=external_url, source=AlertSource.ALERTMANAGER, severity_memo=memo
+        )
         for entry in body.objects("alerts", required=True)
     ]
 
 
 def alert_from_entry(
-    entry: Obj, config: IntegrationConfig, *, external_url: str | None, source: AlertSource
+    entry: Obj,
+    config: IntegrationConfig,
+    *,
+    external_url: str | None,
+    source: AlertSource,
+    severity_memo: dict[tuple[str | None, ...], SeverityDecision] | None = None,
 ) -> NormalizedAlert:
     """One entry of `alerts[]`; Grafana's entries share this shape and add links."""
     status = AlertStatus(entry.require_choice("status", STATUSES))
     labels = entry.string_map("labels")
     annotations = entry.string_map("annotations")
-    decision = label_severity(labels, config)
+    decision = label_severity(labels, config, severity_memo)
     silence = None
     if external_url and labels:
-        matchers = quote(group_key(labels, [GROUP_BY_ALL]), safe="")
+        matchers = _quote_all(group_key(labels, [GROUP_BY_ALL]))
         silence = f"{external_url.rstrip('/')}/#/silences/new?filter={matchers}"
     return NormalizedAlert(
         source=source,
