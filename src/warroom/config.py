@@ -7,6 +7,7 @@ environment variables `WARROOM_<NAME>`, the TOML file named by `WARROOM_CONFIG`
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import tomllib
@@ -106,7 +107,7 @@ class Settings(BaseSettings):
 
     @property
     def is_loopback(self) -> bool:
-        return is_loopback_host(self.host)
+        return _loopback_cached(self.host)
 
     @property
     def base_url(self) -> str:
@@ -127,6 +128,11 @@ class Settings(BaseSettings):
             out[name] = value
         out["effective_database_url"] = mask_url(self.effective_database_url)
         return out
+
+
+@functools.lru_cache(maxsize=64)
+def _loopback_cached(host: str) -> bool:
+    return is_loopback_host(host)  # asked on every unauthenticated request
 
 
 def is_loopback_host(host: str) -> bool:

@@ -67,8 +67,10 @@ async def follow(
         readable = set(await db.read(lambda c: readable_channel_ids(c, principal)))
         return readable if channels is None else readable & set(channels)
 
-    chans = await allowed()
+    # "From now" means from the moment the reader started, not after its first query:
+    # anything committed while the channel list is read still reaches it.
     pos = hub.last_id if cursor is None else cursor
+    chans = await allowed()
     while True:
         batch = hub.buffered_after(pos)
         if batch is None:

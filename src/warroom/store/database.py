@@ -76,6 +76,7 @@ class Database:
         self._queue: queue.Queue[tuple[WriteFn, concurrent.futures.Future[Any]] | None] = queue.Queue()
         self._hooks: list[CommitHook] = []
         self._thread: threading.Thread | None = None
+        self._wconn: Connection | None = None
         self._closed = False
         self._read_limiter = anyio.CapacityLimiter(16)
 
@@ -156,10 +157,29 @@ class Database:
     def write_sync(self, fn: Callable[[Connection], T]) -> T:
         return self.submit(fn).result()
 
+    def _writer_connection(self) -> Connection:
+        """The writer thread's own connection, kept across batches: checking one out of the
+        pool and back for every batch costs more than a small batch's SQL."""
+        if self._wconn is None or self._wconn.closed or self._wconn.invalidated:
+            self._wconn = self.write_engine.connect()
+        return self._wconn
+
+    def _drop_writer_connection(self) -> None:
+        if self._wconn is not None:
+            try:
+                self._wconn.invalidate()
+                self._wconn.close()
+            except Exception:
+                log.warning("closing the broken writer connection failed", exc_info=True)
+            self._wconn = None
+
     def _writer_loop(self) -> None:
         while True:
             first = self._queue.get()
             if first is None:
+                if self._wconn is not None:
+                    self._wconn.close()
+                    self._wconn = None
                 return
             batch = [first]
             while len(batch) < MAX_BATCH:
@@ -177,7 +197,8 @@ class Database:
         outcomes: list[tuple[concurrent.futures.Future[Any], bool, Any]] = []
         collected: list[Any] = []
         try:
-            with self.write_engine.begin() as conn:
+            conn = self._writer_connection()
+            with conn.begin():
                 conn.info[COLLECTED_EVENTS] = collected
                 # Savepoints on the DBAPI cursor: one round through SQLAlchemy per write is
                 # measurable at thousands of writes a second.
@@ -204,6 +225,7 @@ class Database:
                 conn.info.pop(COLLECTED_EVENTS, None)
         except Exception as exc:  # the commit itself failed: nobody's write happened
             log.exception("write batch of %d failed to commit", len(batch))
+            self._drop_writer_connection()
             failure = Unavailable(f"the database did not commit the write ({type(exc).__name__}); retry")
             for _fn, fut in batch:
                 if not fut.done():
