@@ -23,7 +23,8 @@ fi
 psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='test'" | grep -q 1 \
   || psql -h 127.0.0.1 -U postgres -d postgres -qc "CREATE DATABASE test"
 # The dashboard's browser tests drive Debian's Chromium (never a downloaded browser build).
-command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+command -v chromium >/dev/null \
+  || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
 # The end-to-end ingestion test and the ingestion benchmark run a real Alertmanager.
 command -v prometheus-alertmanager >/dev/null 2>&1 \
   || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus-alertmanager) >/dev/null \
