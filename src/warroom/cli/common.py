@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, NoReturn
+from collections.abc import Callable
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 
@@ -17,3 +18,14 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")
 def fail(exc: CLIError) -> NoReturn:
     err_console.print(f"[red]error:[/] {exc.message}", markup=True)
     raise typer.Exit(exc.exit_code)
+
+
+T = TypeVar("T")
+
+
+def call(fn: Callable[..., T]) -> T:
+    """Run one API call; a CLIError becomes its message on stderr and its exit code."""
+    try:
+        return fn()
+    except CLIError as exc:
+        fail(exc)

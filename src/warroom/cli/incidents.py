@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from warroom.cli.client import Api, CLIError
-from warroom.cli.common import JsonOpt, ServerOpt, TokenOpt, fail
+from warroom.cli.common import JsonOpt, ServerOpt, TokenOpt, call, fail
 from warroom.cli.render import console, emit_json, local_time, message_line, table
 
 incident_app = typer.Typer(
@@ -17,13 +17,6 @@ integration_app = typer.Typer(help="Webhook integrations for monitoring tools.",
 silence_app = typer.Typer(help="Silences and maintenance windows.", no_args_is_help=True)
 
 SEVERITY_STYLE = {"P0": "bold white on red", "P1": "bold red", "P2": "yellow", "P3": "dim"}
-
-
-def _call(fn: Any) -> Any:
-    try:
-        return fn()
-    except CLIError as exc:
-        fail(exc)
 
 
 def incident_line(i: dict[str, Any]) -> None:
@@ -60,7 +53,7 @@ def incident_ls(
         }.items()
         if v
     }
-    out = _call(lambda: Api(server, token).get("/api/incidents", params=params))
+    out = call(lambda: Api(server, token).get("/api/incidents", params=params))
     if as_json:
         emit_json(out)
         return
@@ -76,8 +69,8 @@ def incident_show(
 ) -> None:
     """One incident with its alerts and timeline."""
     api = Api(server, token)
-    inc = _call(lambda: api.get(f"/api/incidents/{ref}"))
-    tl = _call(lambda: api.get(f"/api/incidents/{ref}/timeline"))
+    inc = call(lambda: api.get(f"/api/incidents/{ref}"))
+    tl = call(lambda: api.get(f"/api/incidents/{ref}/timeline"))
     if as_json:
         emit_json({**inc, "timeline": tl["items"]})
         return
@@ -96,7 +89,7 @@ def incident_show(
 def _move(
     path: str, ref: str, body: dict[str, Any], server: str | None, token: str | None, as_json: bool
 ) -> None:
-    out = _call(lambda: Api(server, token).post(f"/api/incidents/{ref}/{path}", json=body))
+    out = call(lambda: Api(server, token).post(f"/api/incidents/{ref}/{path}", json=body))
     if as_json:
         emit_json(out)
         return
@@ -171,7 +164,7 @@ def incident_declare(
 ) -> None:
     """Declare an incident by hand."""
     body = {"title": title, "severity": severity, "service": service, "channel": channel, "summary": summary}
-    out = _call(lambda: Api(server, token).post("/api/incidents", json=body))
+    out = call(lambda: Api(server, token).post("/api/incidents", json=body))
     emit_json(out) if as_json else incident_line(out)
 
 
@@ -180,7 +173,7 @@ def incident_note(
     ref: str, text: str, server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = False
 ) -> None:
     """Add a note to the incident's timeline."""
-    out = _call(lambda: Api(server, token).post(f"/api/incidents/{ref}/notes", json={"text": text}))
+    out = call(lambda: Api(server, token).post(f"/api/incidents/{ref}/notes", json={"text": text}))
     emit_json(out) if as_json else message_line(out)
 
 
@@ -250,7 +243,7 @@ def integration_create(
             fail(CLIError("--severity-map must look like warning=P2", 2))
         config["severity_overrides"] = {k: v for k, _, v in pairs}
     body = {"name": name, "source": source, "channel": channel, "config": config}
-    out = _call(lambda: Api(server, token).post("/api/integrations", json=body))
+    out = call(lambda: Api(server, token).post("/api/integrations", json=body))
     if as_json:
         emit_json(out)
         return
@@ -265,7 +258,7 @@ def integration_create(
 @integration_app.command("list")
 def integration_list(server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = False) -> None:
     """List integrations."""
-    out = _call(lambda: Api(server, token).get("/api/integrations"))
+    out = call(lambda: Api(server, token).get("/api/integrations"))
     emit_json(out) if as_json else table(
         out["integrations"], ["id", "source", "channel", "webhook_url", "secret_hint"]
     )
@@ -276,7 +269,7 @@ def integration_rotate(
     name: str, server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = False
 ) -> None:
     """Replace an integration's secret (the old one stops working)."""
-    out = _call(lambda: Api(server, token).post(f"/api/integrations/{name}/rotate-secret"))
+    out = call(lambda: Api(server, token).post(f"/api/integrations/{name}/rotate-secret"))
     emit_json(out) if as_json else console.print(f"new secret: {out['secret']}", markup=False)
 
 
@@ -285,7 +278,7 @@ def integration_delete(
     name: str, server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = False
 ) -> None:
     """Delete an integration (its alerts and incidents stay)."""
-    out = _call(lambda: Api(server, token).request("DELETE", f"/api/integrations/{name}"))
+    out = call(lambda: Api(server, token).request("DELETE", f"/api/integrations/{name}"))
     emit_json(out) if as_json else console.print(f"integration {name} deleted")
 
 
@@ -313,7 +306,7 @@ def silence_create(
     }
     if not duration and not ends_at:
         body["duration"] = "2h"
-    out = _call(
+    out = call(
         lambda: Api(server, token).post(
             "/api/silences", json={k: v for k, v in body.items() if v is not None}
         )
@@ -331,7 +324,7 @@ def silence_ls(
     as_json: JsonOpt = False,
 ) -> None:
     """List silences."""
-    out = _call(lambda: Api(server, token).get("/api/silences", params={"state": state} if state else {}))
+    out = call(lambda: Api(server, token).get("/api/silences", params={"state": state} if state else {}))
     emit_json(out) if as_json else table(
         out["silences"], ["id", "state", "matchers", "starts_at", "ends_at", "created_by", "comment"]
     )
@@ -342,7 +335,7 @@ def silence_expire(
     silence_id: str, server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = False
 ) -> None:
     """End a silence now."""
-    out = _call(lambda: Api(server, token).request("DELETE", f"/api/silences/{silence_id}"))
+    out = call(lambda: Api(server, token).request("DELETE", f"/api/silences/{silence_id}"))
     emit_json(out) if as_json else console.print(f"silence {silence_id} expired")
 
 
@@ -351,7 +344,7 @@ def incident_escalate(
     ref: str, server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = False
 ) -> None:
     """Page the next escalation level now."""
-    out = _call(lambda: Api(server, token).post(f"/api/incidents/{ref}/escalate"))
+    out = call(lambda: Api(server, token).post(f"/api/incidents/{ref}/escalate"))
     if as_json:
         emit_json(out)
         return

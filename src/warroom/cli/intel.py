@@ -17,7 +17,7 @@ import click
 import typer
 
 from warroom.cli.client import Api, CLIError
-from warroom.cli.common import JsonOpt, ServerOpt, TokenOpt, fail
+from warroom.cli.common import JsonOpt, ServerOpt, TokenOpt, call, fail
 from warroom.cli.incidents import incident_app
 from warroom.cli.render import console, emit_json, err_console, local_time, message_line, table
 
@@ -33,13 +33,6 @@ postmortem_app = typer.Typer(
 followup_app = typer.Typer(help="Follow-up tasks of an incident.", no_args_is_help=True)
 
 SINCE_HELP = "A span such as 12h, 30d or an ISO 8601 time."
-
-
-def _call(fn: Any) -> Any:
-    try:
-        return fn()
-    except CLIError as exc:
-        fail(exc)
 
 
 def _local(fn: Any) -> Any:
@@ -79,9 +72,9 @@ def kb_import(
         sid = str(s.get("id") or "")
         if not sid:
             fail(CLIError(f"{directory / 'catalog.yaml'}: a service has no id", 8))
-        _call(lambda s=s, sid=sid: api.request("PUT", f"/api/services/{sid}", json=s))
+        call(lambda s=s, sid=sid: api.request("PUT", f"/api/services/{sid}", json=s))
     for rb in books:
-        _call(lambda rb=rb: api.request("PUT", f"/api/runbooks/{rb['id']}", json=rb))
+        call(lambda rb=rb: api.request("PUT", f"/api/runbooks/{rb['id']}", json=rb))
     out = {"services": len(svcs), "runbooks": len(books)}
     if as_json:
         emit_json(out)
@@ -100,8 +93,8 @@ def kb_export(
     from warroom.intelligence.knowledge import write_kb_dir
 
     api = Api(server, token)
-    svcs = _call(lambda: api.get("/api/services"))["services"]
-    books = _call(lambda: api.get("/api/runbooks"))["runbooks"]
+    svcs = call(lambda: api.get("/api/services"))["services"]
+    books = call(lambda: api.get("/api/runbooks"))["runbooks"]
     out = _local(lambda: write_kb_dir(directory, svcs, books))
     if as_json:
         emit_json(out)
@@ -141,7 +134,7 @@ def kb_service_put(
         "stakeholders": stakeholder or [],
         "description": description,
     }
-    out = _call(lambda: Api(server, token).request("PUT", f"/api/services/{service_id}", json=body))
+    out = call(lambda: Api(server, token).request("PUT", f"/api/services/{service_id}", json=body))
     if as_json:
         emit_json(out)
         return
@@ -167,7 +160,7 @@ def _service_lines(s: dict[str, Any]) -> None:
 @kb_service_app.command("ls")
 def kb_service_ls(server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = False) -> None:
     """The service catalog."""
-    out = _call(lambda: Api(server, token).get("/api/services"))
+    out = call(lambda: Api(server, token).get("/api/services"))
     if as_json:
         emit_json(out)
         return
@@ -182,7 +175,7 @@ def kb_service_show(
     as_json: JsonOpt = False,
 ) -> None:
     """One service."""
-    out = _call(lambda: Api(server, token).get(f"/api/services/{service_id}"))
+    out = call(lambda: Api(server, token).get(f"/api/services/{service_id}"))
     if as_json:
         emit_json(out)
         return
@@ -197,7 +190,7 @@ def kb_service_rm(
     as_json: JsonOpt = False,
 ) -> None:
     """Remove a service from the catalog."""
-    out = _call(lambda: Api(server, token).request("DELETE", f"/api/services/{service_id}"))
+    out = call(lambda: Api(server, token).request("DELETE", f"/api/services/{service_id}"))
     if as_json:
         emit_json(out)
         return
@@ -220,7 +213,7 @@ def kb_runbook_put(
     rb = _local(lambda: parse_runbook_markdown(file.read_text(), default_id=file.stem))
     if runbook_id:
         rb["id"] = runbook_id
-    out = _call(lambda: Api(server, token).request("PUT", f"/api/runbooks/{rb['id']}", json=rb))
+    out = call(lambda: Api(server, token).request("PUT", f"/api/runbooks/{rb['id']}", json=rb))
     if as_json:
         emit_json(out)
         return
@@ -230,7 +223,7 @@ def kb_runbook_put(
 @kb_runbook_app.command("ls")
 def kb_runbook_ls(server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = False) -> None:
     """Runbooks and what they match."""
-    out = _call(lambda: Api(server, token).get("/api/runbooks"))
+    out = call(lambda: Api(server, token).get("/api/runbooks"))
     if as_json:
         emit_json(out)
         return
@@ -251,7 +244,7 @@ def kb_runbook_show(
     """One runbook, as the markdown `kb runbook put` reads."""
     from warroom.intelligence.knowledge import render_runbook_markdown
 
-    out = _call(lambda: Api(server, token).get(f"/api/runbooks/{runbook_id}"))
+    out = call(lambda: Api(server, token).get(f"/api/runbooks/{runbook_id}"))
     if as_json:
         emit_json(out)
         return
@@ -266,7 +259,7 @@ def kb_runbook_rm(
     as_json: JsonOpt = False,
 ) -> None:
     """Remove a runbook."""
-    out = _call(lambda: Api(server, token).request("DELETE", f"/api/runbooks/{runbook_id}"))
+    out = call(lambda: Api(server, token).request("DELETE", f"/api/runbooks/{runbook_id}"))
     if as_json:
         emit_json(out)
         return
@@ -311,7 +304,7 @@ def change_record(
         url=url,
         external_id=external_id,
     )
-    out = _call(lambda: Api(server, token).post("/api/changes", json=body))
+    out = call(lambda: Api(server, token).post("/api/changes", json=body))
     if as_json:
         emit_json(out)
         return
@@ -338,7 +331,7 @@ def change_ls(
 ) -> None:
     """Recent change events, newest first."""
     params = _params(service=service, since=since, limit=limit)
-    out = _call(lambda: Api(server, token).get("/api/changes", params=params))
+    out = call(lambda: Api(server, token).get("/api/changes", params=params))
     if as_json:
         emit_json(out)
         return
@@ -364,7 +357,7 @@ def incident_analyze(
     """Triage, similar incidents, recent changes, runbooks and who to tell, with their reasons."""
     api = Api(server, token)
     path = f"/api/incidents/{ref}/analysis"
-    out = _call(lambda: api.get(path) if latest else api.post(path))
+    out = call(lambda: api.get(path) if latest else api.post(path))
     if as_json:
         emit_json(out)
         return
@@ -420,7 +413,7 @@ def incident_similar(
     ref: str, server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = False
 ) -> None:
     """Similar past (resolved) incidents, ranked, with the score, the reason and the fix."""
-    out = _call(lambda: Api(server, token).get(f"/api/incidents/{ref}/similar"))
+    out = call(lambda: Api(server, token).get(f"/api/incidents/{ref}/similar"))
     if as_json:
         emit_json(out)
         return
@@ -437,7 +430,7 @@ def postmortem_generate(
     ref: str, server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = False
 ) -> None:
     """Draft a blameless postmortem from the timeline (a new version)."""
-    out = _call(lambda: Api(server, token).post(f"/api/incidents/{ref}/postmortem"))
+    out = call(lambda: Api(server, token).post(f"/api/incidents/{ref}/postmortem"))
     if as_json:
         emit_json(out)
         return
@@ -454,7 +447,7 @@ def postmortem_show(
     as_json: JsonOpt = False,
 ) -> None:
     """The postmortem's markdown (latest version unless --version)."""
-    out = _call(
+    out = call(
         lambda: Api(server, token).get(f"/api/incidents/{ref}/postmortem", params=_params(version=version))
     )
     if as_json:
@@ -483,13 +476,13 @@ def postmortem_edit(
     if file is not None:
         text = sys.stdin.read() if str(file) == "-" else _local(file.read_text)
     else:
-        current = _call(lambda: api.get(f"/api/incidents/{ref}/postmortem"))["markdown"]
+        current = call(lambda: api.get(f"/api/incidents/{ref}/postmortem"))["markdown"]
         edited = click.edit(current, extension=".md", require_save=True)
         if edited is None or edited == current:
             err_console.print("no change; nothing saved")
             return
         text = edited
-    out = _call(lambda: api.request("PUT", f"/api/incidents/{ref}/postmortem", json={"markdown": text}))
+    out = call(lambda: api.request("PUT", f"/api/incidents/{ref}/postmortem", json={"markdown": text}))
     if as_json:
         emit_json(out)
         return
@@ -505,7 +498,7 @@ def postmortem_export(
     token: TokenOpt = None,
 ) -> None:
     """Write the postmortem as a markdown file (or to stdout)."""
-    out = _call(
+    out = call(
         lambda: Api(server, token).get(f"/api/incidents/{ref}/postmortem", params=_params(version=version))
     )
     if output is None:
@@ -537,7 +530,7 @@ def followup_add(
 ) -> None:
     """Add a follow-up task to an incident (it appears in the postmortem's action items)."""
     body = _params(title=title, owner=owner)
-    out = _call(lambda: Api(server, token).post(f"/api/incidents/{ref}/followups", json=body))
+    out = call(lambda: Api(server, token).post(f"/api/incidents/{ref}/followups", json=body))
     if as_json:
         emit_json(out)
         return
@@ -547,7 +540,7 @@ def followup_add(
 @followup_app.command("ls")
 def followup_ls(ref: str, server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = False) -> None:
     """The follow-up tasks of an incident."""
-    out = _call(lambda: Api(server, token).get(f"/api/incidents/{ref}/followups"))
+    out = call(lambda: Api(server, token).get(f"/api/incidents/{ref}/followups"))
     if as_json:
         emit_json(out)
         return
@@ -567,7 +560,7 @@ def followup_done(
 ) -> None:
     """Close a follow-up task."""
     body = {"state": "dropped" if drop else "done"}
-    out = _call(lambda: Api(server, token).request("PATCH", f"/api/followups/{followup_id}", json=body))
+    out = call(lambda: Api(server, token).request("PATCH", f"/api/followups/{followup_id}", json=body))
     if as_json:
         emit_json(out)
         return
@@ -586,7 +579,7 @@ def stats(
     as_json: JsonOpt = False,
 ) -> None:
     """How many incidents, MTTA and MTTR: in total and by severity, service, cause and period."""
-    out = _call(
+    out = call(
         lambda: Api(server, token).get("/api/stats", params=_params(since=since, until=until, period=period))
     )
     if as_json:
@@ -635,9 +628,9 @@ def summarize(
     """What happened? A plain-language digest of an incident, or of a channel since a time."""
     api = Api(server, token)
     if incident:
-        out = _call(lambda: api.get(f"/api/incidents/{incident}/summary"))
+        out = call(lambda: api.get(f"/api/incidents/{incident}/summary"))
     else:
-        out = _call(lambda: api.get("/api/digest", params=_params(channel=channel, since=since)))
+        out = call(lambda: api.get("/api/digest", params=_params(channel=channel, since=since)))
     if as_json:
         emit_json(out)
         return
@@ -652,7 +645,7 @@ def find(
     as_json: JsonOpt = False,
 ) -> None:
     """Search incidents, messages, runbooks and services at once (`warroom search` is messages only)."""
-    out = _call(lambda: Api(server, token).get("/api/search", params={"q": q, "limit": limit}))
+    out = call(lambda: Api(server, token).get("/api/search", params={"q": q, "limit": limit}))
     if as_json:
         emit_json(out)
         return

@@ -10,7 +10,7 @@ import orjson
 import typer
 
 from warroom.cli.client import Api, CLIError
-from warroom.cli.common import JsonOpt, ServerOpt, TokenOpt
+from warroom.cli.common import JsonOpt, ServerOpt, TokenOpt, fail
 from warroom.cli.incidents import incident_app, integration_app, silence_app
 from warroom.cli.intel import change_app, followup_app, intel_commands, kb_app, postmortem_app
 from warroom.cli.paging import (
@@ -68,9 +68,10 @@ DataDirOpt = Annotated[str | None, typer.Option("--data-dir", help="Directory fo
 
 
 def _fail(exc: CLIError | ConfigError) -> None:
-    code = exc.exit_code if isinstance(exc, CLIError) else 2
-    err_console.print(f"[red]error:[/] {exc.message if isinstance(exc, CLIError) else exc}", markup=True)
-    raise typer.Exit(code)
+    if isinstance(exc, CLIError):
+        fail(exc)
+    err_console.print(f"[red]error:[/] {exc}", markup=True)
+    raise typer.Exit(2)
 
 
 def _settings(config: str | None, **overrides: Any) -> Any:

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from warroom.cli.client import Api, CLIError
-from warroom.cli.common import JsonOpt, ServerOpt, TokenOpt, fail
+from warroom.cli.common import JsonOpt, ServerOpt, TokenOpt, call, fail
 from warroom.cli.render import console, emit_json, local_time, table
 
 user_app = typer.Typer(help="People: time zone, notification rules, contact methods.", no_args_is_help=True)
@@ -22,13 +22,6 @@ policy_app = typer.Typer(help="Escalation policies and the routes that pick them
 deliveries_app = typer.Typer(
     help="The outbox: pages sent, failed, dead-lettered; retry.", no_args_is_help=True
 )
-
-
-def _call(fn: Any) -> Any:
-    try:
-        return fn()
-    except CLIError as exc:
-        fail(exc)
 
 
 def _load_file(path: str) -> Any:
@@ -102,7 +95,7 @@ def user_set(
     if rules:
         body["rules"] = _load_file(rules)
     body = {k: v for k, v in body.items() if v is not None}
-    out = _call(lambda: Api(server, token).request("PUT", f"/api/users/{user_id}", json=body))
+    out = call(lambda: Api(server, token).request("PUT", f"/api/users/{user_id}", json=body))
     emit_json(out) if as_json else user_line(out)
 
 
@@ -111,14 +104,14 @@ def user_show(
     user_id: str, server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = False
 ) -> None:
     """A person with contact methods and notification rules."""
-    out = _call(lambda: Api(server, token).get(f"/api/users/{user_id}"))
+    out = call(lambda: Api(server, token).get(f"/api/users/{user_id}"))
     emit_json(out) if as_json else user_line(out)
 
 
 @user_app.command("ls")
 def user_ls(server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = False) -> None:
     """Everyone who can be paged."""
-    out = _call(lambda: Api(server, token).get("/api/users"))
+    out = call(lambda: Api(server, token).get("/api/users"))
     if as_json:
         emit_json(out)
         return
@@ -140,7 +133,7 @@ def contact_add(
 ) -> None:
     """Add a contact method; a webhook's signing secret is printed once."""
     body = {"kind": kind, "target": target, "label": label}
-    out = _call(lambda: Api(server, token).post(f"/api/users/{user_id}/contacts", json=body))
+    out = call(lambda: Api(server, token).post(f"/api/users/{user_id}/contacts", json=body))
     if as_json:
         emit_json(out)
         return
@@ -154,7 +147,7 @@ def contact_rm(
     contact_id: str, server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = False
 ) -> None:
     """Remove a contact method."""
-    out = _call(lambda: Api(server, token).request("DELETE", f"/api/contacts/{contact_id}"))
+    out = call(lambda: Api(server, token).request("DELETE", f"/api/contacts/{contact_id}"))
     emit_json(out) if as_json else console.print(f"contact method {contact_id} removed")
 
 
@@ -163,7 +156,7 @@ def contact_test(
     contact_id: str, server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = False
 ) -> None:
     """Send a test notification through a contact method."""
-    out = _call(lambda: Api(server, token).post(f"/api/contacts/{contact_id}/test"))
+    out = call(lambda: Api(server, token).post(f"/api/contacts/{contact_id}/test"))
     emit_json(out) if as_json else console.print(
         f"test queued as {out['delivery']}; `warroom deliveries ls` shows its state"
     )
@@ -220,7 +213,7 @@ def schedule_put(
         if handoff_day:
             rotation["handoff_weekday"] = handoff_day
         body = {"name": name or schedule_id, "layers": [{"name": "primary", "rotation": rotation}]}
-    out = _call(lambda: Api(server, token).request("PUT", f"/api/schedules/{schedule_id}", json=body))
+    out = call(lambda: Api(server, token).request("PUT", f"/api/schedules/{schedule_id}", json=body))
     if as_json:
         emit_json(out)
         return
@@ -233,7 +226,7 @@ def schedule_put(
 @schedule_app.command("ls")
 def schedule_ls(server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = False) -> None:
     """Schedules and who is on call now."""
-    out = _call(lambda: Api(server, token).get("/api/schedules"))
+    out = call(lambda: Api(server, token).get("/api/schedules"))
     if as_json:
         emit_json(out)
         return
@@ -246,7 +239,7 @@ def schedule_show(
     schedule_id: str, server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = False
 ) -> None:
     """One schedule: its layers, overrides and who is on call now."""
-    out = _call(lambda: Api(server, token).get(f"/api/schedules/{schedule_id}"))
+    out = call(lambda: Api(server, token).get(f"/api/schedules/{schedule_id}"))
     if as_json:
         emit_json(out)
         return
@@ -277,7 +270,7 @@ def schedule_override(
 ) -> None:
     """Put someone on call over [start, end), whatever the rotation says."""
     body = {"user": user, "start": start, "end": end}
-    out = _call(lambda: Api(server, token).post(f"/api/schedules/{schedule_id}/overrides", json=body))
+    out = call(lambda: Api(server, token).post(f"/api/schedules/{schedule_id}/overrides", json=body))
     emit_json(out) if as_json else console.print(
         f"override {out['id']}: {out['user']} on {schedule_id} {out['start']} → {out['end']}"
     )
@@ -294,7 +287,7 @@ def schedule_shifts(
 ) -> None:
     """Who is on call over a range (a week by default), gaps included."""
     params = {k: v for k, v in {"start": start, "end": end}.items() if v}
-    out = _call(lambda: Api(server, token).get(f"/api/schedules/{schedule_id}/shifts", params=params))
+    out = call(lambda: Api(server, token).get(f"/api/schedules/{schedule_id}/shifts", params=params))
     if as_json:
         emit_json(out)
         return
@@ -319,7 +312,7 @@ def schedule_ical(
     except Exception as exc:
         fail(CLIError(f"cannot reach the warroom server at {api.server} ({type(exc).__name__})", 6))
     if r.status_code >= 400:
-        _call(lambda: Api._result(r))
+        call(lambda: Api._result(r))
     if output:
         Path(output).write_text(r.text)
         console.print(f"wrote {output}")
@@ -382,14 +375,14 @@ def policy_put(
         if not level:
             fail(CLIError("give --file, or at least one --level", 2))
         body = {"name": name or policy_id, "levels": [_parse_level(x) for x in level], "repeat": repeat or 0}
-    out = _call(lambda: Api(server, token).request("PUT", f"/api/policies/{policy_id}", json=body))
+    out = call(lambda: Api(server, token).request("PUT", f"/api/policies/{policy_id}", json=body))
     emit_json(out) if as_json else policy_line(out)
 
 
 @policy_app.command("ls")
 def policy_ls(server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = False) -> None:
     """Escalation policies with their routes."""
-    out = _call(lambda: Api(server, token).get("/api/policies"))
+    out = call(lambda: Api(server, token).get("/api/policies"))
     if as_json:
         emit_json(out)
         return
@@ -404,7 +397,7 @@ def policy_show(
     policy_id: str, server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = False
 ) -> None:
     """One escalation policy."""
-    out = _call(lambda: Api(server, token).get(f"/api/policies/{policy_id}"))
+    out = call(lambda: Api(server, token).get(f"/api/policies/{policy_id}"))
     emit_json(out) if as_json else policy_line(out)
 
 
@@ -413,7 +406,7 @@ def policy_rm(
     policy_id: str, server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = False
 ) -> None:
     """Delete an escalation policy and its routes."""
-    out = _call(lambda: Api(server, token).request("DELETE", f"/api/policies/{policy_id}"))
+    out = call(lambda: Api(server, token).request("DELETE", f"/api/policies/{policy_id}"))
     emit_json(out) if as_json else console.print(f"policy {policy_id} deleted")
 
 
@@ -430,7 +423,7 @@ def policy_route(
 ) -> None:
     """Route incidents to this policy by service, integration, channel and severity."""
     body = {"service": service, "integration": integration, "channel": channel, "severities": severity}
-    out = _call(lambda: Api(server, token).post(f"/api/policies/{policy_id}/routes", json=body))
+    out = call(lambda: Api(server, token).post(f"/api/policies/{policy_id}/routes", json=body))
     emit_json(out) if as_json else console.print(f"route {out['id']} → {policy_id}")
 
 
@@ -450,7 +443,7 @@ def deliveries_ls(
 ) -> None:
     """Deliveries, newest first (yours, or everyone's for an admin)."""
     params = {k: v for k, v in {"state": state, "incident": incident, "limit": limit}.items() if v}
-    out = _call(lambda: Api(server, token).get("/api/deliveries", params=params))
+    out = call(lambda: Api(server, token).get("/api/deliveries", params=params))
     if as_json:
         emit_json(out)
         return
@@ -465,7 +458,7 @@ def deliveries_retry(
     delivery_id: str, server: ServerOpt = None, token: TokenOpt = None, as_json: JsonOpt = False
 ) -> None:
     """Queue a failed or dead-lettered delivery again (same id)."""
-    out = _call(lambda: Api(server, token).post(f"/api/deliveries/{delivery_id}/retry"))
+    out = call(lambda: Api(server, token).post(f"/api/deliveries/{delivery_id}/retry"))
     emit_json(out) if as_json else console.print(f"delivery {out['id']} {out['state']}")
 
 
@@ -481,7 +474,7 @@ def oncall(
 ) -> None:
     """Who is on call now (or at --at)."""
     params = {k: v for k, v in {"schedule": schedule, "at": at}.items() if v}
-    out = _call(lambda: Api(server, token).get("/api/oncall", params=params))
+    out = call(lambda: Api(server, token).get("/api/oncall", params=params))
     if as_json:
         emit_json(out)
         return
@@ -510,7 +503,7 @@ def page(
 ) -> None:
     """Page a person now, through their notification rules."""
     req = {"title": title, "body": body, "priority": priority, "incident": incident}
-    out = _call(lambda: Api(server, token).post(f"/api/users/{user_id}/page", json=req))
+    out = call(lambda: Api(server, token).post(f"/api/users/{user_id}/page", json=req))
     emit_json(out) if as_json else console.print(
         f"paged {out['user']}: {len(out['deliveries'])} delivery(ies) queued"
     )

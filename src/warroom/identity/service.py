@@ -7,14 +7,13 @@ import re
 import secrets
 import threading
 import time
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
 from warroom.errors import Conflict, InvalidInput, NotFound, Unauthorized
-from warroom.identity.models import DEFAULT_SCOPES, LOCAL, Principal, Scope
+from warroom.identity.models import DEFAULT_SCOPES, Principal, Scope
 from warroom.store.database import Database
 from warroom.store.tables import principals, tokens
 from warroom.timeutil import iso, utcnow
@@ -249,10 +248,3 @@ class IdentityService:
         if principal is None:
             raise Unauthorized(reason)
         return principal
-
-    def local_principal(self) -> Principal:
-        return LOCAL
-
-    @staticmethod
-    def with_scopes(p: Principal, scopes: frozenset[Scope]) -> Principal:
-        return replace(p, scopes=scopes)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select
 
 from warroom.channels.acl import Permission
-from warroom.channels.service import access, readable_channel_ids, require
+from warroom.channels.service import readable_channel_ids, require
 from warroom.errors import Conflict, Forbidden, InvalidInput, NotFound
 from warroom.events.log import Event, append_event
 from warroom.identity.models import Principal
@@ -298,10 +298,3 @@ class MessageService:
             "messages": [row_to_wire(r) for r in rows[:limit]],
             "has_more": len(rows) > limit,
         }
-
-    def channel_exists_for(self, conn: Connection, principal: Principal, channel_id: str) -> bool:
-        try:
-            access(conn, principal, channel_id)
-        except NotFound:
-            return False
-        return True
