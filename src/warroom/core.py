@@ -142,10 +142,14 @@ class Core:
         self._started = True
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        for task in list(self._tasks):
+            # Cancel until it ends: on Python 3.11 asyncio.wait_for can swallow a cancel that
+            # lands just as the awaited event fires, and a `while True` loop then carries on.
+            while not task.done():
+                task.cancel()
+                await asyncio.wait({task}, timeout=1.0)
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                task.result()
         self._tasks.clear()
         await self.hub.stop()
         self.db.close()
