@@ -27,6 +27,8 @@ from warroom.messages.models import MessageIn
 
 _PATH = re.compile(r"^/api/channels/([^/]+)/messages/?$")
 ROUTE = "/api/channels/{channel}/messages"
+# The scope key under which the server's own `send` reaches the routes, past every wrapper.
+RAW_SEND = "warroom.raw_send"
 
 
 class PublishFastPath:
@@ -35,6 +37,8 @@ class PublishFastPath:
         self.state = state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Live streams write their frames straight to the server (see routes/streams.py).
+        scope[RAW_SEND] = send
         if scope["type"] == "http" and scope["method"] == "POST":
             m = _PATH.match(scope["path"])
             # Browser sessions (cookie + CSRF) take the full stack; API clients send a bearer.

@@ -33,7 +33,10 @@ class Hub:
         self._poll = poll_seconds
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake = asyncio.Event()
-        self._changed: asyncio.Future[None] | None = None
+        # One small future per waiting reader, all resolved by the next batch: waking a
+        # hundred streams is then a hundred callbacks, with no shared future to protect
+        # from a reader's cancellation and no asyncio.wait machinery per reader per event.
+        self._waiters: dict[asyncio.Future[None], None] = {}
         self._task: asyncio.Task[None] | None = None
         self._listener: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -43,7 +46,6 @@ class Hub:
         self._stopping.clear()
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
-        self._changed = self._loop.create_future()
         self.last_id = await self.db.read(last_event_id)
         self._floor = self.last_id  # events up to here predate the ring: read them from the table
         self.db.on_commit(self._committed)
@@ -58,8 +60,7 @@ class Hub:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        if self._changed and not self._changed.done():
-            self._changed.set_result(None)
+        self._wake_readers()
 
     def subscribe(self, fn: Callable[[list[Event]], None]) -> None:
         """Call `fn` (on the event loop) with every batch of new events, in order."""
@@ -155,11 +156,13 @@ class Hub:
                 fn(batch)
             except Exception:
                 log.exception("event listener failed")
-        changed = self._changed
-        assert self._loop is not None
-        self._changed = self._loop.create_future()
-        if changed is not None and not changed.done():
-            changed.set_result(None)
+        self._wake_readers()
+
+    def _wake_readers(self) -> None:
+        waiters, self._waiters = self._waiters, {}
+        for fut in waiters:
+            if not fut.done():
+                fut.set_result(None)
 
     # -- reading -------------------------------------------------------------------
 
@@ -183,9 +186,19 @@ class Hub:
         """Wait until an event after `cursor` exists; False on timeout."""
         if self.last_id > cursor:
             return True
-        changed = self._changed
-        assert changed is not None
-        # asyncio.wait leaves the shared future alone on timeout: no shield, no extra task
-        # per reader per event, which matters with hundreds of live readers.
-        await asyncio.wait((changed,), timeout=wait_seconds)
+        loop = self._loop
+        assert loop is not None
+        fut: asyncio.Future[None] = loop.create_future()
+        self._waiters[fut] = None
+        timer = loop.call_later(wait_seconds, _resolve, fut)
+        try:
+            await fut
+        finally:
+            timer.cancel()
+            self._waiters.pop(fut, None)  # timed out or cancelled: don't keep it around
         return self.last_id > cursor
+
+
+def _resolve(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_result(None)

@@ -47,7 +47,7 @@ def wanted(ev: Event, channels: set[str], f: MessageFilter, kinds: frozenset[str
     return True
 
 
-async def follow(
+async def follow_batches(
     db: Database,
     hub: Hub,
     principal: Principal,
@@ -57,8 +57,9 @@ async def follow(
     cursor: int | None,
     kinds: frozenset[str] | None = None,
     keepalive: float = 15.0,
-) -> AsyncIterator[StreamItem]:
-    """Yield events after `cursor` (default: from now on) that the principal may read.
+) -> AsyncIterator[list[StreamItem]]:
+    """Yield, batch by batch, events after `cursor` (default: from now on) that the principal
+    may read; a batch is what was ready at once, so a stream can write it in one piece.
 
     `channels` must already be checked readable by the caller; None means every readable one.
     """
@@ -74,17 +75,46 @@ async def follow(
     while True:
         batch = hub.buffered_after(pos)
         if batch is None:
-            yield Lagged(pos, hub.last_id - pos)
+            yield [Lagged(pos, hub.last_id - pos)]
             batch = await db.read(partial(_catch_up, after=pos))
         if not batch:
             if not await hub.wait_beyond(pos, keepalive):
-                yield Keepalive(pos)
+                yield [Keepalive(pos)]
             continue
+        out: list[StreamItem] = []
         for ev in batch:
             pos = ev.id
             if ev.kind.startswith("channel."):
                 # Re-read before the next event: a channel created (or a grant changed) and
                 # used in the same batch must apply to the events right after it.
+                if out:
+                    yield out
+                    out = []
                 chans = await allowed()
             if wanted(ev, chans, f, kinds):
-                yield ev
+                out.append(ev)
+        if out:
+            yield out
+
+
+async def follow(
+    db: Database,
+    hub: Hub,
+    principal: Principal,
+    *,
+    channels: list[str] | None,
+    f: MessageFilter,
+    cursor: int | None,
+    kinds: frozenset[str] | None = None,
+    keepalive: float = 15.0,
+) -> AsyncIterator[StreamItem]:
+    """follow_batches, one item at a time (WebSocket and MCP readers)."""
+    batches = follow_batches(
+        db, hub, principal, channels=channels, f=f, cursor=cursor, kinds=kinds, keepalive=keepalive
+    )
+    try:
+        async for batch in batches:
+            for item in batch:
+                yield item
+    finally:
+        await batches.aclose()  # type: ignore[attr-defined]
