@@ -100,13 +100,15 @@ def mount(app: Any, core: Core, settings: Settings) -> WarroomMCP:
         streamable_http_path=PATH,
         transport_security=transport_security(settings),
         stateless_http=False,
-        json_response=False,
+        json_response=True,
         host=settings.host,
     )
     handler = BearerAuth(
         StreamableHTTPASGIApp(server.session_manager), app.state.auth, app.state.rate_limiter
     )
-    app.router.routes.append(Route(PATH, endpoint=handler, methods=["GET", "POST", "DELETE"]))
+    # First in line: FastAPI matches routes in order, and trying every REST route before
+    # this one cost more than the rest of a small tool call.
+    app.router.routes.insert(0, Route(PATH, endpoint=handler, methods=["GET", "POST", "DELETE"]))
     app.state.lifespan_hooks.append(server.session_manager.run)
     app.state.mcp = server
     return server

@@ -128,12 +128,37 @@ def core_error(exc: BaseException) -> WarroomError | None:
     return None
 
 
+_HEADER_SCHEMAS: dict[tuple[str, int], bool] = {}
+
+
+def _declares_headers(schema: Any) -> bool:
+    if isinstance(schema, dict):
+        return "x-mcp-header" in schema or any(_declares_headers(v) for v in schema.values())
+    if isinstance(schema, list):
+        return any(_declares_headers(v) for v in schema)
+    return False
+
+
 class WarroomMCP(MCPServer[Any]):
     """MCPServer with the door's one error mapping: core errors become messages a model can act on."""
 
     core: Core
     identity: Identity
     notifier: Notifier
+
+    def _tool_input_schema(self, name: str) -> dict[str, Any] | None:
+        """The schema the 2026 transport checks `Mcp-Param-*` headers against, for tools that
+        mirror arguments into headers (`x-mcp-header`); None for the others, which have no
+        header to check. The SDK walks the whole schema on every call otherwise: for a tool
+        with nested models that walk cost more than the tool itself."""
+        schema = super()._tool_input_schema(name)
+        if schema is None:
+            return None
+        key = (name, id(schema))  # a tool's schema is built once, when it is registered
+        declares = _HEADER_SCHEMAS.get(key)
+        if declares is None:
+            declares = _HEADER_SCHEMAS[key] = _declares_headers(schema)
+        return schema if declares else None
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
