@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 import time
@@ -60,6 +61,60 @@ async def bench_publish(url: str, mode: str, n: int) -> dict[str, float]:
             r = await c.call_tool("publish_notification", {**args, "title": f"bench {i}"})
             samples.append((time.perf_counter() - t0) * 1000)
             assert not r.is_error, r.content
+    return summary(samples)
+
+
+async def bench_publish_wire(url: str, n: int) -> dict[str, float]:
+    """The same tools/call as the SDK client sends in the 2026-07-28 era (headers and body as
+    captured from it), written by hand on one keep-alive socket: the server's latency without
+    the ~4 ms of CPU the Python SDK client spends per call building and checking it."""
+    host, port = url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    meta = {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientInfo": {"name": "warroom-bench", "version": "1"},
+        "io.modelcontextprotocol/clientCapabilities": {},
+    }
+
+    async def call(i: int) -> None:
+        args = {
+            "channel": "bench",
+            "title": f"wire {i}",
+            "priority": "high",
+            "tags": ["bench"],
+            "thread_id": "b",
+        }
+        body = json.dumps(
+            {"jsonrpc": "2.0", "id": i, "method": "tools/call",
+             "params": {"name": "publish_notification", "arguments": args, "_meta": meta}}
+        ).encode()  # fmt: skip
+        writer.write(
+            (
+                f"POST /mcp HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                "Accept: application/json, text/event-stream\r\nContent-Type: application/json\r\n"
+                "MCP-Protocol-Version: 2026-07-28\r\nMcp-Method: tools/call\r\n"
+                f"Mcp-Name: publish_notification\r\nContent-Length: {len(body)}\r\n\r\n"
+            ).encode()
+            + body
+        )
+        head = await reader.readuntil(b"\r\n\r\n")
+        if b" 200 " not in head.split(b"\r\n", 1)[0]:
+            raise RuntimeError(f"tools/call answered {head!r}")
+        length = next(
+            int(h.split(b":", 1)[1]) for h in head.split(b"\r\n") if h.lower().startswith(b"content-length:")
+        )
+        answer = json.loads(await reader.readexactly(length))
+        if "result" not in answer or answer["result"].get("isError"):
+            raise RuntimeError(f"tools/call failed: {answer}")
+
+    for i in range(20):  # warm-up
+        await call(i)
+    samples = []
+    for i in range(n):
+        t0 = time.perf_counter()
+        await call(1000 + i)
+        samples.append((time.perf_counter() - t0) * 1000)
+    writer.close()
     return summary(samples)
 
 
@@ -133,7 +188,12 @@ async def main_async(publishes: int, notifications: int, env: dict[str, str]) ->
         create_channel(srv.url, "bench-notify")
         results["baseline: REST POST publish"] = await bench_rest_publish(srv.url, publishes)
         for mode, era in (("auto", "2026-07-28"), ("legacy", "2025-11-25")):
-            results[f"publish_notification {era}"] = await bench_publish(srv.url, mode, publishes)
+            results[f"publish_notification {era} (SDK client)"] = await bench_publish(
+                srv.url, mode, publishes
+            )
+        results["publish_notification 2026-07-28 (raw HTTP client)"] = await bench_publish_wire(
+            srv.url, publishes
+        )
         for mode, era in (("auto", "2026-07-28 listen"), ("legacy", "2025-11-25 resources/subscribe")):
             results[f"REST publish -> resources/updated {era}"] = await bench_notify(
                 srv.url, mode, notifications
@@ -161,12 +221,16 @@ def main() -> None:
         ["measure", "n", "p50 ms", "p90 ms", "p99 ms", "max ms"],
         rows,
     )
-    targets = {"publish p50 <= 5 ms, p99 <= 20 ms": True, "REST -> updated p99 <= 50 ms": True}
+    # The SDK client spends ~4 ms of its own CPU per call; both views are reported.
+    raw_key = "publish p50 <= 5 ms, p99 <= 20 ms (raw HTTP client: the server's latency)"
+    sdk_key = "publish p50 <= 5 ms, p99 <= 20 ms (Python SDK client, its own CPU included)"
+    targets = {raw_key: True, sdk_key: True, "REST -> updated p99 <= 50 ms": True}
     for k, v in results.items():
         if k.startswith("baseline"):
             continue
         if k.startswith("publish"):
-            targets["publish p50 <= 5 ms, p99 <= 20 ms"] &= v["p50_ms"] <= 5 and v["p99_ms"] <= 20
+            key = raw_key if "raw HTTP" in k else sdk_key
+            targets[key] &= v["p50_ms"] <= 5 and v["p99_ms"] <= 20
         else:
             targets["REST -> updated p99 <= 50 ms"] &= v["p99_ms"] <= 50
     for k, ok in targets.items():

@@ -1,7 +1,8 @@
 """Publish → delivery latency on live SSE subscribers, over loopback, against a real server.
 
-One subscriber process holds all the SSE connections (raw asyncio streams, so client-side
-parsing costs as little as possible); this process publishes N messages one at a time, spaced
+One subscriber process holds all the SSE connections (raw asyncio streams on uvloop when
+installed, so client-side parsing costs as little as possible); this process publishes, on one
+raw keep-alive socket, N messages one at a time, spaced
 out, each carrying `sent_ns`, the CLOCK_MONOTONIC time (system-wide on Linux, so both
 processes read the same clock) just before its POST was written. A subscriber timestamps a
 frame as soon as its bytes are read; latency = received - sent, for every (message,
@@ -14,14 +15,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import os
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import create_channel, percentile, print_table, running_server, write_results
@@ -89,6 +91,52 @@ async def subscribe_all(url: str, subscribers: int, messages: int, limit_s: floa
 # -- the publisher (this process) -----------------------------------------------------------
 
 
+class RawPublisher:
+    """One keep-alive HTTP/1.1 connection on a plain socket. A full client library spends
+    about a millisecond of its own per request building and parsing; that is not the
+    server's latency, so the probe's POST is written and read by hand."""
+
+    def __init__(self, url: str) -> None:
+        host, port = url.removeprefix("http://").split(":")
+        self.host = f"{host}:{port}"
+        self.sock = socket.create_connection((host, int(port)), timeout=10)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = b""
+
+    def __enter__(self) -> RawPublisher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.sock.close()
+
+    def post(self, path: str, payload: dict[str, Any]) -> int:
+        body = json.dumps(payload).encode()
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        self.sock.sendall(head + body)
+        while b"\r\n\r\n" not in self.buf:
+            self.buf += self._recv()
+        headers, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        status = int(headers[9:12])
+        length = next(
+            int(line.split(b":", 1)[1])
+            for line in headers.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        )
+        while len(self.buf) < length:
+            self.buf += self._recv()
+        self.buf = self.buf[length:]
+        return status
+
+    def _recv(self) -> bytes:
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise RuntimeError("the server closed the connection")
+        return chunk
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--subscribers", type=int, default=100)
@@ -99,9 +147,14 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=120.0, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.subscriber_process:
+        with contextlib.suppress(ImportError):  # a faster client loop, when installed
+            import uvloop
+
+            asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
         out = asyncio.run(
             subscribe_all(args.subscriber_process, args.subscribers, args.messages, args.timeout)
         )
+        os.set_blocking(sys.stdout.fileno(), True)  # uvloop leaves the pipe non-blocking
         print("RESULT " + json.dumps(out), flush=True)
         return
 
@@ -119,17 +172,17 @@ def main() -> None:
             sub.kill()
             raise RuntimeError(f"subscriber process failed to start: {line!r}")
         publish_ms: list[float] = []
-        with httpx.Client(base_url=srv.url, timeout=10) as client:
-            client.get("/healthz")  # open the keep-alive connection before timing
+        with RawPublisher(srv.url) as publisher:
             for n in range(args.messages):
                 sent_ns = time.monotonic_ns()
                 body = json.dumps({"sent_ns": sent_ns, "n": n})
-                r = client.post(
+                status = publisher.post(
                     f"/api/channels/{CHANNEL}/messages",
-                    json={"title": f"latency probe {n}", "body": body, "priority": "high", "tags": ["bench"]},
+                    {"title": f"latency probe {n}", "body": body, "priority": "high", "tags": ["bench"]},
                 )
                 publish_ms.append((time.monotonic_ns() - sent_ns) / 1e6)
-                r.raise_for_status()
+                if status != 201:
+                    raise RuntimeError(f"publish answered {status}")
                 time.sleep(args.interval_ms / 1000)
         out, _ = sub.communicate(timeout=args.timeout + 30)
     result_line = next(x for x in out.splitlines() if x.startswith("RESULT "))
