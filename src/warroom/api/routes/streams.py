@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from functools import partial
 from typing import Any
@@ -27,6 +28,7 @@ from warroom.messages.filters import MessageFilter, filter_from_dict
 from warroom.messages.service import MESSAGE_EVENT, message_from_event
 
 router = APIRouter(prefix="/api", tags=["streams"])
+log = logging.getLogger("warroom.api")
 
 
 def event_payload(ev: Event) -> dict[str, Any]:
@@ -118,14 +120,18 @@ class LiveStream(Response):
         raw_send: Send = scope.get(RAW_SEND, send)
         self.gauge.inc()
         writer = asyncio.create_task(self._write(raw_send))
+        # The client going away is only seen by reading; a stream that fails must end the
+        # response (the client then reconnects from its cursor) rather than go quiet.
+        watcher = asyncio.create_task(_until_disconnect(receive))
         try:
-            # The client going away is only seen by reading: stop writing when it does.
-            while (await receive())["type"] != "http.disconnect":
-                pass
+            await asyncio.wait((writer, watcher), return_when=asyncio.FIRST_COMPLETED)
         finally:
-            writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await writer
+            for task in (writer, watcher):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            if writer.done() and not writer.cancelled() and writer.exception() is not None:
+                log.warning("SSE stream ended by an error", exc_info=writer.exception())
             self.gauge.dec()
             with contextlib.suppress(Exception):
                 await self.batches.aclose()  # type: ignore[attr-defined]
@@ -135,6 +141,11 @@ class LiveStream(Response):
         async for batch in self.batches:
             body = sse_frame(batch[0]) if len(batch) == 1 else b"".join(map(sse_frame, batch))
             await send({"type": "http.response.body", "body": body, "more_body": True})
+
+
+async def _until_disconnect(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 def _sse(request: Request, batches: AsyncIterator[list[StreamItem]], transport: str = "sse") -> LiveStream:
