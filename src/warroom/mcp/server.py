@@ -128,9 +128,6 @@ def core_error(exc: BaseException) -> WarroomError | None:
     return None
 
 
-_HEADER_SCHEMAS: dict[tuple[str, int], bool] = {}
-
-
 def _declares_headers(schema: Any) -> bool:
     if isinstance(schema, dict):
         return "x-mcp-header" in schema or any(_declares_headers(v) for v in schema.values())
@@ -145,6 +142,7 @@ class WarroomMCP(MCPServer[Any]):
     core: Core
     identity: Identity
     notifier: Notifier
+    _header_schemas: dict[str, tuple[dict[str, Any], bool]]
 
     def _tool_input_schema(self, name: str) -> dict[str, Any] | None:
         """The schema the 2026 transport checks `Mcp-Param-*` headers against, for tools that
@@ -154,11 +152,11 @@ class WarroomMCP(MCPServer[Any]):
         schema = super()._tool_input_schema(name)
         if schema is None:
             return None
-        key = (name, id(schema))  # a tool's schema is built once, when it is registered
-        declares = _HEADER_SCHEMAS.get(key)
-        if declares is None:
-            declares = _HEADER_SCHEMAS[key] = _declares_headers(schema)
-        return schema if declares else None
+        # A tool's schema is built once, when it is registered: walk it once.
+        seen = self._header_schemas.get(name)
+        if seen is None or seen[0] is not schema:
+            seen = self._header_schemas[name] = (schema, _declares_headers(schema))
+        return schema if seen[1] else None
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
@@ -238,6 +236,7 @@ def build_server(core: Core, principal: Principal | None = None) -> WarroomMCP:
     server.core = core
     server.identity = identity
     server.notifier = notifier
+    server._header_schemas = {}
     notifier.install_legacy(server._lowlevel_server)
     tools.register(server)
     incident_tools.register(server)
