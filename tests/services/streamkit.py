@@ -1,4 +1,4 @@
-"""Reading `follow` in tests: collect items until a condition holds, with a timeout."""
+"""Reading `follow_batches` in tests: one item at a time, until a condition holds, with a timeout."""
 
 from __future__ import annotations
 
@@ -8,6 +8,16 @@ from collections.abc import AsyncIterator, Callable
 
 from warroom.events.log import Event
 from warroom.events.stream import Keepalive, StreamItem
+
+
+async def one_by_one(batches: AsyncIterator[list[StreamItem]]) -> AsyncIterator[StreamItem]:
+    """The items of `follow_batches`, one at a time; closing this closes the stream."""
+    try:
+        async for batch in batches:
+            for item in batch:
+                yield item
+    finally:
+        await batches.aclose()  # type: ignore[attr-defined]
 
 
 async def take(

@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from peoplekit import PeopleFactory
 from sqlalchemy import update
-from streamkit import events, n_messages, take  # type: ignore[import-not-found]
+from streamkit import events, n_messages, one_by_one, take  # type: ignore[import-not-found]
 
 from warroom.config import Settings
 from warroom.core import Core
 from warroom.errors import Conflict, InvalidInput, NotFound, Unauthorized
-from warroom.events.stream import follow
+from warroom.events.stream import follow_batches
 from warroom.identity.models import ALL_SCOPES, DEFAULT_SCOPES, LOCAL, Scope
 from warroom.identity.service import hash_token
 from warroom.messages.filters import MessageFilter, build_filter
@@ -179,15 +179,17 @@ async def test_everything_survives_a_restart(core: Core, settings: Settings, peo
         )
         assert not replay.created and replay.message["id"] == first[1]["id"]
         # a stream resumes from a cursor taken before the restart, then goes live
-        items = follow(
-            again.db,
-            again.hub,
-            tom,
-            channels=["ops"],
-            f=MessageFilter(),
-            cursor=first[0]["id"],
-            kinds=frozenset({"message"}),
-            keepalive=0.5,
+        items = one_by_one(
+            follow_batches(
+                again.db,
+                again.hub,
+                tom,
+                channels=["ops"],
+                f=MessageFilter(),
+                cursor=first[0]["id"],
+                kinds=frozenset({"message"}),
+                keepalive=0.5,
+            )
         )
         got = await take(items, n_messages(2))
         assert [e.id for e in events(got)] == [m["id"] for m in first[1:]]

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 from peoplekit import PeopleFactory
-from streamkit import events, n_messages, take, wait_until  # type: ignore[import-not-found]
+from streamkit import events, n_messages, one_by_one, take, wait_until  # type: ignore[import-not-found]
 
 from warroom.config import Settings
 from warroom.core import Core
 from warroom.events.log import Event
-from warroom.events.stream import Lagged, follow
+from warroom.events.stream import Lagged, follow_batches
 from warroom.identity.models import LOCAL, Principal
 from warroom.messages.filters import MessageFilter, build_filter
 from warroom.messages.models import MessageIn
@@ -26,7 +26,7 @@ def stream(core: Core, p: Principal = LOCAL, **kw: Any) -> Any:
     kw.setdefault("channels", None)
     kw.setdefault("f", MessageFilter())
     kw.setdefault("cursor", None)
-    return follow(core.db, core.hub, p, keepalive=0.5, **kw)
+    return one_by_one(follow_batches(core.db, core.hub, p, keepalive=0.5, **kw))
 
 
 async def publish_many(

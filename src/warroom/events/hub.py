@@ -161,8 +161,7 @@ class Hub:
     def _wake_readers(self) -> None:
         waiters, self._waiters = self._waiters, {}
         for fut in waiters:
-            if not fut.done():
-                fut.set_result(None)
+            _resolve(fut)
 
     # -- reading -------------------------------------------------------------------
 

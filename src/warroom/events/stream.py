@@ -95,26 +95,3 @@ async def follow_batches(
                 out.append(ev)
         if out:
             yield out
-
-
-async def follow(
-    db: Database,
-    hub: Hub,
-    principal: Principal,
-    *,
-    channels: list[str] | None,
-    f: MessageFilter,
-    cursor: int | None,
-    kinds: frozenset[str] | None = None,
-    keepalive: float = 15.0,
-) -> AsyncIterator[StreamItem]:
-    """follow_batches, one item at a time (WebSocket and MCP readers)."""
-    batches = follow_batches(
-        db, hub, principal, channels=channels, f=f, cursor=cursor, kinds=kinds, keepalive=keepalive
-    )
-    try:
-        async for batch in batches:
-            for item in batch:
-                yield item
-    finally:
-        await batches.aclose()  # type: ignore[attr-defined]

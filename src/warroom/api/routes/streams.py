@@ -22,7 +22,7 @@ from warroom.channels.service import require
 from warroom.core import Core
 from warroom.errors import InvalidInput, WarroomError
 from warroom.events.log import Event
-from warroom.events.stream import Keepalive, Lagged, StreamItem, follow, follow_batches
+from warroom.events.stream import Keepalive, Lagged, StreamItem, follow_batches
 from warroom.identity.models import Principal
 from warroom.messages.filters import MessageFilter, filter_from_dict
 from warroom.messages.service import MESSAGE_EVENT, message_from_event
@@ -229,6 +229,14 @@ async def subscription_stream(
     return _sse(request, items)
 
 
+def _ws_frame(item: StreamItem) -> dict[str, Any]:
+    if isinstance(item, Keepalive):
+        return {"type": "keepalive", "cursor": item.cursor}
+    if isinstance(item, Lagged):
+        return {"type": "lagged", "cursor": item.cursor, "behind": item.behind}
+    return {"type": "event", "event": event_payload(item)}
+
+
 @router.websocket("/ws")
 async def websocket(ws: WebSocket) -> None:
     """WebSocket stream. Query: channel, priority, tag, theme, sender, thread, kind, since.
@@ -262,7 +270,7 @@ async def websocket(ws: WebSocket) -> None:
         return
     await ws.accept()
     metrics.stream_clients.labels("websocket").inc()
-    items = follow(
+    items = follow_batches(
         core.db,
         core.hub,
         p,
@@ -282,16 +290,11 @@ async def websocket(ws: WebSocket) -> None:
 
     reader = asyncio.create_task(drain_client())
     try:
-        async for item in items:
+        async for batch in items:
             if reader.done():
                 break
-            if isinstance(item, Keepalive):
-                frame: dict[str, Any] = {"type": "keepalive", "cursor": item.cursor}
-            elif isinstance(item, Lagged):
-                frame = {"type": "lagged", "cursor": item.cursor, "behind": item.behind}
-            else:
-                frame = {"type": "event", "event": event_payload(item)}
-            await ws.send_text(orjson.dumps(frame).decode())
+            for item in batch:
+                await ws.send_text(orjson.dumps(_ws_frame(item)).decode())
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
