@@ -24,7 +24,8 @@ class IntelDoor:
 
     async def analyse(self, p: Principal, ref: str, *, force: bool = False) -> dict[str, Any]:
         """Run now; an analysis equal to the stored one is returned (`unchanged`), not stored again."""
-        return await self.db.write(lambda c: self.intel.analyse(c, p, ref, force=force))
+        prepared = await self.db.read(lambda c: self.intel.prepare_analysis(c, p, ref))
+        return await self.db.write(lambda c: self.intel.store_analysis(c, p, prepared, force=force))
 
     async def analysis(self, p: Principal, ref: str, version: int | None = None) -> dict[str, Any]:
         return await self.db.read(lambda c: self.intel.get_analysis(c, p, ref, version))

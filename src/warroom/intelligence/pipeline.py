@@ -72,7 +72,7 @@ class Pipeline:
                     if kind == "resolved":
                         await self.db.write(partial(self._resolved, number=number))
                     else:
-                        await self.db.write(partial(self.intel.analyse, p=SYSTEM, ref=number))
+                        await self._analyse(number)
                 except asyncio.CancelledError:
                     raise
                 except Exception:
@@ -80,6 +80,11 @@ class Pipeline:
                 for hook in self.done:
                     with contextlib.suppress(Exception):
                         hook(number, kind)
+
+    async def _analyse(self, number: int) -> None:
+        # Worked out on a reader; only storing it takes the writer (one insert and one event).
+        prepared = await self.db.read(partial(self.intel.prepare_analysis, p=SYSTEM, ref=number))
+        await self.db.write(partial(self.intel.store_analysis, p=SYSTEM, prepared=prepared))
 
     def _resolved(self, conn: Connection, number: int) -> Any:
         self.intel.remember(conn, number)

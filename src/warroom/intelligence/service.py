@@ -10,6 +10,7 @@ import hashlib
 import secrets
 import statistics
 import threading
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -43,6 +44,16 @@ from warroom.store.tables import (
     principals,
 )
 from warroom.timeutil import iso, utcnow
+
+
+@dataclass(frozen=True)
+class PreparedAnalysis:
+    """An analysis worked out on a reader, waiting to be stored by the writer."""
+
+    row: Any  # the incident row it was worked out from
+    result: dict[str, Any]
+    digest: str
+    at: datetime
 
 
 class IntelligenceService:
@@ -180,6 +191,12 @@ class IntelligenceService:
     def analyse(
         self, conn: Connection, p: Principal, ref: str | int, *, force: bool = False
     ) -> dict[str, Any]:
+        """Work out and store an analysis in one transaction (tests, one-off callers)."""
+        return self.store_analysis(conn, p, self.prepare_analysis(conn, p, ref), force=force)
+
+    def prepare_analysis(self, conn: Connection, p: Principal, ref: str | int) -> PreparedAnalysis:
+        """Everything an analysis needs, read and worked out: no writes, so it runs on a
+        reader, not in the single writer where it would hold up every publish and ack."""
         r = self.incidents.visible(conn, p, ref)
         now = utcnow()
         names = tuple(
@@ -222,6 +239,13 @@ class IntelligenceService:
         # Same facts, same conclusion: only a changed analysis becomes a new version.
         stable = {k: v for k, v in result.items() if k != "generated_at"}
         digest = hashlib.sha256(orjson.dumps(stable, option=orjson.OPT_SORT_KEYS)).hexdigest()
+        return PreparedAnalysis(row=r, result=result, digest=digest, at=now)
+
+    def store_analysis(
+        self, conn: Connection, p: Principal, prepared: PreparedAnalysis, *, force: bool = False
+    ) -> dict[str, Any]:
+        """Keep a prepared analysis as the incident's next version, unless it is unchanged."""
+        r, result, digest, now = prepared.row, dict(prepared.result), prepared.digest, prepared.at
         last = conn.execute(
             select(incident_analyses)
             .where(incident_analyses.c.incident_number == r.number)
