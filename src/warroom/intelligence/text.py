@@ -88,7 +88,10 @@ def weighted_jaccard(
         return 0.0, []
     shared = a & b
     union = a | b
-    num = sum(weights.get(t, 1.0) for t in shared)
-    den = sum(weights.get(t, 1.0) for t in union)
+    # fsum: exactly rounded, so the score does not depend on set iteration order; and the
+    # union's weight as shared + the rest, so it is never below the shared weight (a plain
+    # sum over each set in its own order could give 1.0000000000000002).
+    num = math.fsum(weights.get(t, 1.0) for t in shared)
+    den = num + math.fsum(weights.get(t, 1.0) for t in union - shared)
     # ties in alphabetical order: set order varies with the process's string hashing
     return (num / den if den else 0.0), sorted(shared, key=lambda t: (-weights.get(t, 1.0), t))
