@@ -34,7 +34,8 @@ class IntelDoor:
         return await self.db.read(lambda c: self.intel.similar(c, p, ref))
 
     async def generate_postmortem(self, p: Principal, ref: str) -> dict[str, Any]:
-        return await self.db.write(lambda c: self.intel.generate_postmortem(c, p, ref))
+        draft = await self.db.read(lambda c: self.intel.prepare_draft(c, p, ref))
+        return await self.db.write(lambda c: self.intel.store_draft(c, p, draft))
 
     async def postmortem(self, p: Principal, ref: str, version: int | None = None) -> dict[str, Any]:
         return await self.db.read(lambda c: self.intel.get_postmortem(c, p, ref, version))

@@ -14,13 +14,12 @@ import contextlib
 import logging
 from collections.abc import Callable
 from functools import partial
-from typing import Any
 
 from sqlalchemy import Connection, select
 
 from warroom.events.log import Event
 from warroom.identity.models import Principal
-from warroom.intelligence.service import IntelligenceService
+from warroom.intelligence.service import Draft, IntelligenceService, Knowledge
 from warroom.store.database import Database
 from warroom.store.tables import incidents, services
 
@@ -70,7 +69,7 @@ class Pipeline:
             for number, kind in sorted(jobs.items()):
                 try:
                     if kind == "resolved":
-                        await self.db.write(partial(self._resolved, number=number))
+                        await self._resolved(number)
                     else:
                         await self._analyse(number)
                 except asyncio.CancelledError:
@@ -86,9 +85,20 @@ class Pipeline:
         prepared = await self.db.read(partial(self.intel.prepare_analysis, p=SYSTEM, ref=number))
         await self.db.write(partial(self.intel.store_analysis, p=SYSTEM, prepared=prepared))
 
-    def _resolved(self, conn: Connection, number: int) -> Any:
-        self.intel.remember(conn, number)
-        return self.intel.generate_postmortem(conn, SYSTEM, number)
+    async def _resolved(self, number: int) -> None:
+        """File what the incident taught and draft its postmortem: both read the whole
+        timeline, so that happens on a reader; the writer only stores the two results."""
+
+        def prepare(conn: Connection) -> tuple[Knowledge, Draft]:
+            return self.intel.prepare_knowledge(conn, number), self.intel.prepare_draft(conn, SYSTEM, number)
+
+        knowledge, draft = await self.db.read(prepare)
+
+        def store(conn: Connection) -> None:
+            self.intel.store_knowledge(conn, *knowledge)
+            self.intel.store_draft(conn, SYSTEM, draft)
+
+        await self.db.write(store)
 
 
 def _open_incidents_for(conn: Connection, changed: set[str]) -> list[int]:

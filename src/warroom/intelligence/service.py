@@ -45,6 +45,10 @@ from warroom.store.tables import (
 )
 from warroom.timeutil import iso, utcnow
 
+# What a reader prepares for the writer on resolve: the knowledge to file, the draft to keep.
+Knowledge = tuple[int, dict[str, Any]]  # incident number, incident_knowledge values
+Draft = tuple[Any, str, dict[str, Any]]  # incident row, markdown, facts
+
 
 @dataclass(frozen=True)
 class PreparedAnalysis:
@@ -292,6 +296,10 @@ class IntelligenceService:
 
     def remember(self, conn: Connection, ref: str | int) -> None:
         """On resolve: keep the root cause and fix, for "similar past incidents" later."""
+        self.store_knowledge(conn, *self.prepare_knowledge(conn, ref))
+
+    def prepare_knowledge(self, conn: Connection, ref: str | int) -> Knowledge:
+        """What `remember` files, read and worked out (no writes: runs on a reader)."""
         r = self.incidents.row(conn, ref)
         tl = self.incidents.timeline(conn, _SYSTEM, r.number, limit=2000)
         f = PM.facts(tl["incident"], tl["items"], [])
@@ -305,18 +313,16 @@ class IntelligenceService:
             "tokens": words[:8000],
             "updated_at": utcnow(),
         }
+        return int(r.number), values
+
+    def store_knowledge(self, conn: Connection, number: int, values: dict[str, Any]) -> None:
         if conn.execute(
-            select(incident_knowledge.c.incident_number).where(
-                incident_knowledge.c.incident_number == r.number
-            )
+            select(incident_knowledge.c.incident_number).where(incident_knowledge.c.incident_number == number)
         ).first():
-            conn.execute(
-                update(incident_knowledge)
-                .where(incident_knowledge.c.incident_number == r.number)
-                .values(**values)
-            )
+            where = incident_knowledge.c.incident_number == number
+            conn.execute(update(incident_knowledge).where(where).values(**values))
         else:
-            conn.execute(insert(incident_knowledge).values(incident_number=r.number, **values))
+            conn.execute(insert(incident_knowledge).values(incident_number=number, **values))
 
     # -- postmortems -----------------------------------------------------------------------
 
@@ -337,11 +343,19 @@ class IntelligenceService:
         ]
 
     def generate_postmortem(self, conn: Connection, p: Principal, ref: str | int) -> dict[str, Any]:
+        return self.store_draft(conn, p, self.prepare_draft(conn, p, ref))
+
+    def prepare_draft(self, conn: Connection, p: Principal, ref: str | int) -> Draft:
+        """A postmortem draft (incident row, markdown, facts) from the whole timeline: reads
+        only, so it runs on a reader and the writer just stores it."""
         r = self.incidents.visible(conn, p, ref)
         tl = self.incidents.timeline(conn, p, r.number, limit=5000)
         f = PM.facts(tl["incident"], tl["items"], self._followups(conn, r.number))
-        now = utcnow()
-        md = PM.render(f, generated_at=iso(now) or "")
+        md = PM.render(f, generated_at=iso(utcnow()) or "")
+        return r, md, f
+
+    def store_draft(self, conn: Connection, p: Principal, draft: Draft) -> dict[str, Any]:
+        r, md, f = draft
         return self._store_postmortem(conn, p, r, md, f, generated=True)
 
     def _store_postmortem(
