@@ -17,10 +17,11 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -144,6 +145,7 @@ def main() -> None:
     ap.add_argument("--interval-ms", type=float, default=25.0, help="pause between publishes")
     ap.add_argument("--sync", default="FULL", help="SQLite synchronous mode of the server")
     ap.add_argument("--subscriber-process", help=argparse.SUPPRESS)  # internal
+    ap.add_argument("--result-file", help=argparse.SUPPRESS)  # internal
     ap.add_argument("--timeout", type=float, default=120.0, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.subscriber_process:
@@ -154,16 +156,18 @@ def main() -> None:
         out = asyncio.run(
             subscribe_all(args.subscriber_process, args.subscribers, args.messages, args.timeout)
         )
-        os.set_blocking(sys.stdout.fileno(), True)  # uvloop leaves the pipe non-blocking
-        print("RESULT " + json.dumps(out), flush=True)
+        # To a file: uvloop leaves the stdout pipe non-blocking, and a large result written
+        # there was cut at 64 KiB now and then.
+        Path(args.result_file).write_text(json.dumps(out))
         return
 
+    result_file = Path(tempfile.mkdtemp(prefix="warroom-bench-")) / "subscribers.json"
     with running_server({"WARROOM_SQLITE_SYNCHRONOUS": args.sync}) as srv:
         create_channel(srv.url, CHANNEL)
         sub = subprocess.Popen(
             [sys.executable, __file__, "--subscriber-process", srv.url,
              "--subscribers", str(args.subscribers), "--messages", str(args.messages),
-             "--timeout", str(args.timeout)],
+             "--timeout", str(args.timeout), "--result-file", str(result_file)],
             stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
         assert sub.stdout is not None
@@ -184,9 +188,11 @@ def main() -> None:
                 if status != 201:
                     raise RuntimeError(f"publish answered {status}")
                 time.sleep(args.interval_ms / 1000)
-        out, _ = sub.communicate(timeout=args.timeout + 30)
-    result_line = next(x for x in out.splitlines() if x.startswith("RESULT "))
-    per_sub: list[list[float]] = json.loads(result_line.removeprefix("RESULT "))["latencies_ms"]
+        sub.communicate(timeout=args.timeout + 30)
+    if sub.returncode != 0:
+        raise RuntimeError(f"the subscriber process failed (exit {sub.returncode})")
+    per_sub: list[list[float]] = json.loads(result_file.read_text())["latencies_ms"]
+    shutil.rmtree(result_file.parent, ignore_errors=True)
     flat = [x for lat in per_sub for x in lat]
     expected = args.subscribers * args.messages
     row = {
