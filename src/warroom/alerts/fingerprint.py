@@ -35,13 +35,32 @@ FINGERPRINT_LENGTH = 16
 
 def label_hash(labels: Mapping[str, str]) -> str:
     """16 hex chars identifying the set of non-empty labels, whatever their order."""
-    pairs = sorted((name, value) for name, value in labels.items() if value != "")
-    if any(_NEEDS_ESCAPE.search(name) or _NEEDS_ESCAPE.search(value) for name, value in pairs):
+    pairs = sorted(item for item in labels.items() if item[1] != "")
+    return _pairs_hash(pairs, escaped=_NEEDS_ESCAPE.search("".join(map("".join, pairs))) is not None)
+
+
+def _pairs_hash(pairs: list[tuple[str, str]], *, escaped: bool) -> str:
+    if escaped or not pairs:
         text = json.dumps(pairs, ensure_ascii=False, separators=(",", ":"))
-    else:  # what json.dumps writes when no string needs an escape, without its overhead
-        text = "[" + ",".join(f'["{name}","{value}"]' for name, value in pairs) + "]"
-    encoded = text.encode("utf-8", "surrogatepass")
-    return hashlib.sha256(encoded).hexdigest()[:FINGERPRINT_LENGTH]
+    else:  # what json.dumps writes when no string needs an escape, by joins alone
+        text = '[["' + '"],["'.join(map('","'.join, pairs)) + '"]]'
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:FINGERPRINT_LENGTH]
+
+
+def label_identity(labels: Mapping[str, str]) -> tuple[str, str]:
+    """`(label_hash(labels), group_key(labels, [GROUP_BY_ALL]))` from one sort of the pairs.
+
+    Every alert of a label-based source needs both (its fingerprint and its silence link),
+    so the common case, Prometheus-style names and values that need no escape, is built
+    with string joins only; anything else goes the general way.
+    """
+    pairs = sorted(item for item in labels.items() if item[1] != "")
+    escaped = _NEEDS_ESCAPE.search("".join(map("".join, pairs))) is not None
+    digest = _pairs_hash(pairs, escaped=escaped)
+    # "\n" cannot be in a name here (it needs an escape), so it separates the names safely.
+    if not pairs or escaped or not _PLAIN_NAMES.fullmatch("\n".join(name for name, _ in pairs)):
+        return digest, group_key(labels, [GROUP_BY_ALL])
+    return digest, "{" + '",'.join(map('="'.join, pairs)) + '"}'
 
 
 def fields_hash(labels: Mapping[str, str], fields: Iterable[str]) -> str:
@@ -80,6 +99,7 @@ def group_key(labels: Mapping[str, str], group_by: Sequence[str] = DEFAULT_GROUP
 
 
 _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_PLAIN_NAMES = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\n[A-Za-z_][A-Za-z0-9_]*)*")
 # What json.dumps(ensure_ascii=False) escapes: quotes, backslashes, control characters.
 _NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f]')
 

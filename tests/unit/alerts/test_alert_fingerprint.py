@@ -14,14 +14,19 @@ from hypothesis import strategies as st
 
 from warroom.alerts.fingerprint import (
     DEFAULT_GROUP_BY,
+    GROUP_BY_ALL,
     compute_fingerprint,
     fields_hash,
     group_key,
     label_hash,
+    label_identity,
 )
 
 names = st.text(min_size=1, max_size=10)
 label_sets = st.dictionaries(names, st.text(max_size=10), max_size=8)
+# Names and values made of the characters the fast paths treat specially.
+tricky_text = st.text(alphabet='ab_Z9 "\\\n,={}é\x00', max_size=6)
+tricky_sets = st.dictionaries(tricky_text.filter(bool), tricky_text, max_size=6)
 
 
 def test_known_value_pins_the_encoding() -> None:
@@ -130,3 +135,15 @@ def test_group_key_equal_iff_grouped_labels_equal(
     assume("..." not in group_by)  # the group-by-everything spelling is tested on its own
     same = all(a.get(name, "") == b.get(name, "") for name in group_by)
     assert (group_key(a, group_by) == group_key(b, group_by)) == same
+
+
+@given(labels=st.one_of(label_sets, tricky_sets))
+def test_label_identity_is_the_hash_and_the_full_group_key(labels: dict[str, str]) -> None:
+    assert label_identity(labels) == (label_hash(labels), group_key(labels, [GROUP_BY_ALL]))
+
+
+@given(labels=st.one_of(label_sets, tricky_sets))
+def test_label_hash_is_sha256_of_the_canonical_json(labels: dict[str, str]) -> None:
+    pairs = sorted((name, value) for name, value in labels.items() if value != "")
+    text = json.dumps(pairs, ensure_ascii=False, separators=(",", ":"))
+    assert label_hash(labels) == hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]

@@ -7,8 +7,11 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from warroom.alerts import (
     AlertAction,
@@ -21,6 +24,7 @@ from warroom.alerts import (
     normalize_body,
 )
 from warroom.alerts.fingerprint import label_hash
+from warroom.alerts.normalizers.alertmanager import _quote_all
 from warroom.alerts.normalizers.datadog import DATADOG_TEMPLATE
 from warroom.priority import Priority
 
@@ -597,3 +601,8 @@ def test_pagerduty_incident_data_without_type_is_still_an_incident() -> None:
     payload = load("pagerduty-v3-incident-triggered.json")
     del payload["event"]["data"]["type"]
     assert normalize("pagerduty", payload)[0].source_key == "Q2K8DCB7QZ1NWY"
+
+
+@given(text=st.text(alphabet='abZ09_.-~%{}"=,: /\\\n!@#$&*()[]+é', max_size=40))
+def test_silence_matchers_are_escaped_as_urllib_would(text: str) -> None:
+    assert _quote_all(text) == quote(text, safe="")

@@ -50,22 +50,33 @@ def label_severity(
 
 def raw_copy(node: Obj) -> dict[str, object]:
     # The alert outlives the request; a copy keeps a later mutation by the caller out of it.
-    return {k: _json_copy(v) for k, v in node.value.items()}
+    out = dict(node.value)
+    for key, value in out.items():
+        if type(value) in _CONTAINERS:
+            out[key] = _json_copy(value)
+    return out
 
 
 def _json_copy(value: object) -> object:
     """copy.deepcopy for parsed JSON (dicts, lists, immutable scalars), several times faster."""
     kind = type(value)
     if kind is dict:
-        return {k: _json_copy(v) for k, v in cast("dict[str, object]", value).items()}
+        items = cast("dict[str, object]", value)
+        if set(map(type, items.values())) <= _IMMUTABLE:  # labels, annotations: one C-level copy
+            return dict(items)
+        return {k: _json_copy(v) for k, v in items.items()}
     if kind is list:
-        return [_json_copy(v) for v in cast("list[object]", value)]
+        elements = cast("list[object]", value)
+        if set(map(type, elements)) <= _IMMUTABLE:
+            return list(elements)
+        return [_json_copy(v) for v in elements]
     if kind in _IMMUTABLE:
         return value
     return copy.deepcopy(value)
 
 
 _IMMUTABLE = frozenset({str, int, float, bool, type(None)})
+_CONTAINERS = frozenset({dict, list})
 
 
 def put_absent(labels: dict[str, str], name: str, value: str | None) -> None:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from warroom.alerts.errors import PayloadError
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_JUST_STR = frozenset({str})
 # Go's zero time.Time, which Alertmanager and Grafana send for "no end yet".
 _ZERO_YEAR = 1
 
@@ -90,8 +91,9 @@ class Obj:
         if not isinstance(value, list):
             raise PayloadError(self.where(key), f"must be an array of objects, got {_kind(value)}")
         items: list[Obj] = []
+        where = self.where(key)
         for index, item in enumerate(value):
-            path = f"{self.where(key)}[{index}]"
+            path = f"{where}[{index}]"
             if not isinstance(item, dict):
                 raise PayloadError(path, f"must be an object, got {_kind(item)}")
             items.append(Obj(item, path))
@@ -143,6 +145,8 @@ class Obj:
         value = self.value.get(key)
         if value is None:
             return {}
+        if type(value) is dict and set(map(type, value.values())) <= _JUST_STR:
+            return dict(value)  # the common case, checked and copied without a Python loop
         if not isinstance(value, dict):
             raise PayloadError(self.where(key), f"must be an object of strings, got {_kind(value)}")
         result: dict[str, str] = {}

@@ -12,16 +12,17 @@ import dataclasses
 from warroom.alerts.config import IntegrationConfig
 from warroom.alerts.model import AlertSource, NormalizedAlert
 from warroom.alerts.normalizers._fields import Obj
-from warroom.alerts.normalizers.alertmanager import alert_from_entry
+from warroom.alerts.normalizers.alertmanager import EntryReader
 
 
 def normalize_grafana(payload: object, config: IntegrationConfig) -> list[NormalizedAlert]:
     body = Obj.root(payload)
     alerts: list[NormalizedAlert] = []
+    # Grafana's externalURL is Grafana's root, not an Alertmanager UI: no silence link is
+    # built from it; Grafana sends its own silenceURL instead.
+    reader = EntryReader(config, external_url=None, source=AlertSource.GRAFANA)
     for entry in body.objects("alerts", required=True):
-        # Grafana's externalURL is Grafana's root, not an Alertmanager UI: no silence link
-        # is built from it; Grafana sends its own silenceURL instead.
-        alert = alert_from_entry(entry, config, external_url=None, source=AlertSource.GRAFANA)
+        alert = reader.alert(entry)
         links = dataclasses.replace(
             alert.links,
             dashboard=entry.url("dashboardURL") or alert.links.dashboard,
