@@ -223,3 +223,26 @@ async def test_confidential_incidents_are_invisible_to_others(core: Core, people
     reader = await people("reader", scopes=frozenset())
     with pytest.raises((Forbidden, NotFound)):
         await core.declare_incident(reader, title="x", channel="security-incidents")
+
+
+async def test_private_channel_incidents_are_hidden_from_non_readers(core: Core, people: Any) -> None:
+    # A private channel is listed to everyone, but its incidents are not: someone who may not
+    # read it gets the same 404 as for a number that was never used, not a 403 that confirms it.
+    ops = await people("ops")
+    dev = await people("dev")
+    await core.create_channel(ops, "ops-private", visibility="private", incident_enabled=True)
+    await core.declare_incident(ops, title="payroll export stuck", channel="ops-private", severity="P2")
+    for call in (
+        lambda: core.get_incident(dev, "INC-1"),
+        lambda: core.incident_timeline(dev, "INC-1"),
+        lambda: core.set_incident_status(dev, "INC-1", "acknowledged"),
+        lambda: core.add_incident_note(dev, "INC-1", "hi"),
+    ):
+        with pytest.raises(NotFound, match="incident 'INC-1' does not exist"):
+            await call()
+    # A reader without publish rights learns what is missing and how to get it.
+    root = await people("root", admin=True)
+    await core.db.write(lambda c: core.channels.grant(c, root, "ops-private", "principal:dev", "read"))
+    assert (await core.get_incident(dev, "INC-1"))["title"] == "payroll export stuck"
+    with pytest.raises(Forbidden, match="may not publish to channel 'ops-private'"):
+        await core.set_incident_status(dev, "INC-1", "acknowledged")

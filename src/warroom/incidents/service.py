@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, or_, select, update
 
 from warroom.channels.acl import Permission
-from warroom.channels.service import readable_channel_ids, require
+from warroom.channels.service import access, readable_channel_ids, require
 from warroom.errors import Conflict, InvalidInput, NotFound
 from warroom.events.log import append_event
 from warroom.identity.models import Principal
@@ -138,7 +138,12 @@ class IncidentService:
         self, conn: Connection, p: Principal, ref: str | int, perm: Permission = Permission.READ
     ) -> Any:
         r = self.row(conn, ref)
+        # Someone who may not read the incident's channel must not learn the incident exists,
+        # even when the channel itself is listed (private): the same 404 as a wrong number.
+        # A reader who may not `perm` (publish) is told so, with how to get it.
         try:
+            if not access(conn, p, r.channel_id).can(Permission.READ):
+                raise NotFound("hidden")
             require(conn, p, r.channel_id, perm)
         except NotFound:
             raise NotFound(f"incident {str(ref)!r} does not exist", field="incident") from None
