@@ -116,6 +116,13 @@ def describe_validation(what: str, exc: ValidationError) -> str:
     )
 
 
+def describe_unknown(tool: str, unknown: list[str], known: list[str]) -> str:
+    return (
+        f"invalid_input: {tool} got unknown argument(s): {', '.join(unknown)}. "
+        f"Its arguments are: {', '.join(known) or '(none)'}. Fix the names and call again."
+    )
+
+
 def core_error(exc: BaseException) -> WarroomError | None:
     """The core error behind the SDK's wrappers, if a core rule is what failed."""
     seen: BaseException | None = exc
@@ -161,6 +168,14 @@ class WarroomMCP(MCPServer[Any]):
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
+        tool = self._tool_manager.get_tool(name)
+        if tool is not None and isinstance(arguments, dict):
+            # The SDK drops arguments its model does not know; a misspelt `priorty` would then
+            # publish at the default priority without a word. Refuse it, naming the right ones.
+            known = tool.parameters.get("properties", {})
+            unknown = sorted(key for key in arguments if key not in known)
+            if unknown:
+                raise ToolError(describe_unknown(name, unknown, list(known)))
         try:
             return await super().call_tool(name, arguments, context)
         except ToolError as exc:
@@ -247,4 +262,7 @@ def build_server(core: Core, principal: Principal | None = None) -> WarroomMCP:
     incident_resources.register(server)
     prompts.register(server)
     incident_prompts.register(server)
+    for tool in server._tool_manager.list_tools():
+        # Say in every input schema what call_tool enforces: no arguments beyond these.
+        tool.parameters.setdefault("additionalProperties", False)
     return server

@@ -36,6 +36,9 @@ async def test_local_principal_on_loopback_without_tokens(live_server: Any) -> N
             assert c.protocol_version == version
             ch = await call(c, "create_channel", {"channel_id": f"ops-{mode}"})
             assert ch["created_by"] == "local" and "admin" in ch["permissions"]
+            typo = await c.call_tool("create_channel", {"channel_id": f"x-{mode}", "visiblity": "private"})
+            assert typo.is_error and "unknown argument(s): visiblity" in text(typo)
+            assert (await c.call_tool("list_channels", {})).structured_content is not None
 
 
 async def test_bearer_auth_and_dns_rebinding(live_server: Any) -> None:

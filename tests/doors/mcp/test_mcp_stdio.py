@@ -57,6 +57,14 @@ async def test_stdio_against_the_store(core: Core, settings: Settings, mode: str
             "publish_notification", {"channel": "incidents", "title": "x", "priority": "urgent"}
         )
         assert bad.is_error and "priority" in text(bad) and "'critical'" in text(bad)
+        # a misspelt argument is refused, not silently dropped (it would publish at medium)
+        typo = await c.call_tool(
+            "publish_notification", {"channel": "incidents", "title": "x", "priorty": "critical"}
+        )
+        assert typo.is_error and "unknown argument(s): priorty" in text(typo)
+        assert "priority" in text(typo).split("Its arguments are:")[1]
+        tools = {t.name: t for t in (await c.list_tools()).tools}
+        assert tools["publish_notification"].input_schema.get("additionalProperties") is False
         # another process publishes: the event log tells the stdio server, which tells the client
         if mode == "legacy":
             await c.subscribe_resource("thread://t-1")
