@@ -395,6 +395,53 @@ async def test_subscription_pages_without_an_incident(serve: Any, receivers: lis
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
+async def test_a_hanging_receiver_does_not_hold_up_the_next_page(
+    serve: Any, receivers: list[Receiver]
+) -> None:
+    # Sarah's receiver holds its first request open; Tom's answers at once. Tom's page is
+    # queued while Sarah's is stuck in flight, and must go out before hers is released
+    # (the sender's own timeout is 10 s; the wait below gives up at 5 s).
+    slow, fast = Receiver(hang_first=True), Receiver()
+    receivers += [slow, fast]
+    srv = serve()
+    async with await _admin(srv) as http:
+        await http.post("/api/channels", json={"id": "incidents"})
+        ids = {}
+        for user, rx in (("sarah", slow), ("tom", fast)):
+            contact = await _webhook_user(http, user, f"{rx.url}/{user}")
+            token = srv.token(user)
+            async with srv.client(token) as me:
+                r = await me.post(
+                    "/api/subscriptions",
+                    json={
+                        "channel": "incidents",
+                        "filters": {"priorities": ["critical"]},
+                        "delivery": [contact["id"]],
+                    },
+                )
+                assert r.status_code == 201, r.text
+                ids[user] = r.json()["id"]
+            if user == "sarah":
+                await http.post(
+                    "/api/channels/incidents/messages", json={"title": "first", "priority": "critical"}
+                )
+                await _wait(lambda: slow.all(), what="sarah's receiver to be holding the first page")
+        await http.post("/api/channels/incidents/messages", json={"title": "second", "priority": "critical"})
+
+        def states() -> dict[tuple[str, str], str]:
+            return {(r.subscription_id, r.payload["title"]): r.state for r in _rows(srv)}
+
+        await _wait(lambda: states().get((ids["tom"], "second")) == "sent", 5.0, "tom's page recorded sent")
+        assert [h.json["title"] for h in fast.ok()] == ["second"]
+        assert states()[(ids["sarah"], "first")] == "sending"  # still held by the slow receiver
+        slow.release()
+        await _wait(
+            lambda: {h.json["title"] for h in slow.ok()} == {"first", "second"},
+            what="sarah's pages after the release",
+        )
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
 async def test_apprise_json_url_is_delivered(serve: Any, receivers: list[Receiver]) -> None:
     rx = Receiver()
     receivers.append(rx)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 import time
@@ -117,40 +118,60 @@ class DeliveryWorker:
         connector = aiohttp.TCPConnector(limit=self.policy.concurrency, limit_per_host=8)
         async with aiohttp.ClientSession(timeout=timeout, connector=connector) as http:
             self._http = http
-            while True:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
-                self._wake.clear()
-                try:
-                    while await self.run_once():
-                        pass
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.exception("delivery pass failed; retrying")
-                    await asyncio.sleep(1.0)
+            in_flight: set[asyncio.Task[None]] = set()
+            try:
+                while True:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                    self._wake.clear()
+                    try:
+                        await self._fill(in_flight)
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception:
+                        log.exception("delivery pass failed; retrying")
+                        await asyncio.sleep(1.0)
+            finally:
+                # A send cut off here stays leased; it goes out again, same id, when the lease ends.
+                for task in in_flight:
+                    task.cancel()
+                await asyncio.gather(*in_flight, return_exceptions=True)
 
-    async def run_once(self) -> int:
-        """Claim and send one batch; returns how many were claimed."""
-        now = utcnow()
-        if not await self.db.read(lambda c: _anything_due(c, now)):
-            return 0
-        jobs = await self.db.write(lambda c: self._claim(c, utcnow()))
-        if not jobs:
-            return 0
-        sem = asyncio.Semaphore(self.policy.concurrency)
+    async def _fill(self, in_flight: set[asyncio.Task[None]]) -> None:
+        """Claim due deliveries while there is room, each sent and recorded on its own.
 
-        async def one(job: _Job) -> _Outcome:
-            async with sem:
-                return await self._send(job)
+        No send waits for another: a receiver that hangs until the timeout holds one slot,
+        not the pages queued behind it (a whole claimed batch used to wait for its slowest).
+        """
+        while (room := self.policy.concurrency - len(in_flight)) > 0:
+            if not await self.db.read(functools.partial(_anything_due, now=utcnow())):
+                return
+            jobs = await self.db.write(functools.partial(self._claim_now, limit=room))
+            if not jobs:
+                return
+            for job in jobs:
+                task = asyncio.create_task(self._deliver(job), name=f"warroom-deliver-{job.row.id}")
+                in_flight.add(task)
+                task.add_done_callback(functools.partial(self._finished, in_flight))
 
-        outcomes = await asyncio.gather(*(one(j) for j in jobs))
-        await self.db.write(lambda c: self._record(c, outcomes))
-        return len(jobs)
+    def _finished(self, in_flight: set[asyncio.Task[None]], task: asyncio.Task[None]) -> None:
+        in_flight.discard(task)
+        self._wake.set()  # a slot is free: claim what waited for one
+
+    async def _deliver(self, job: _Job) -> None:
+        outcome = await self._send(job)
+        try:
+            await self.db.write(lambda c: self._record(c, [outcome]))
+        except Exception:
+            # Still leased as sending: it is sent again, with the same id, when the lease ends.
+            log.exception("recording delivery %s failed", job.row.id)
 
     # -- transactions ---------------------------------------------------------------------
 
-    def _claim(self, conn: Connection, now: datetime) -> list[_Job]:
+    def _claim_now(self, conn: Connection, *, limit: int) -> list[_Job]:
+        return self._claim(conn, utcnow(), limit=limit)
+
+    def _claim(self, conn: Connection, now: datetime, *, limit: int | None = None) -> list[_Job]:
         rows = conn.execute(
             select(
                 deliveries,
@@ -161,7 +182,7 @@ class DeliveryWorker:
             .outerjoin(incidents, incidents.c.number == deliveries.c.incident_number)
             .where(_due(now))
             .order_by(deliveries.c.next_attempt_at)
-            .limit(self.policy.batch)
+            .limit(min(limit or self.policy.batch, self.policy.batch))
         ).all()
         jobs: list[_Job] = []
         for r in rows:
