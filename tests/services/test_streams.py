@@ -13,7 +13,7 @@ from streamkit import events, n_messages, one_by_one, take, wait_until  # type: 
 from warroom.config import Settings
 from warroom.core import Core
 from warroom.events.log import Event
-from warroom.events.stream import Lagged, follow_batches
+from warroom.events.stream import Keepalive, Lagged, follow_batches
 from warroom.identity.models import LOCAL, Principal
 from warroom.messages.filters import MessageFilter, build_filter
 from warroom.messages.models import MessageIn
@@ -277,3 +277,95 @@ async def test_stop_is_prompt_even_when_the_hub_was_just_woken(core: Core) -> No
         await asyncio.wait({pump}, timeout=5)
     assert done, "the hub's pump ignored its cancellation"
     await asyncio.wait_for(core.stop(), 5)
+
+
+class Direct:
+    """A `deliver` for follow_batches that takes events while `accept` is set, and one log of
+    what reached the reader by either way, in the order it did."""
+
+    def __init__(self) -> None:
+        self.accept = True
+        self.log: list[tuple[str, int]] = []
+
+    def __call__(self, evs: list[Event]) -> bool:
+        if not self.accept:
+            return False
+        self.log += [("direct", e.id) for e in evs]
+        return True
+
+
+async def _collect(items: Any, direct: Direct) -> None:
+    async for item in items:
+        if isinstance(item, Event):
+            direct.log.append(("task", item.id))
+
+
+async def test_a_caught_up_reader_is_handed_events_and_falls_back_in_order(core: Core) -> None:
+    await core.create_channel(LOCAL, "ops")
+    direct = Direct()
+    items = stream(core, kinds=MESSAGES, deliver=direct)
+    reader = asyncio.create_task(_collect(items, direct))
+    sent: list[int] = []
+
+    async def publish_one(title: str) -> None:
+        sent.append((await core.publish(LOCAL, "ops", MessageIn(title=title))).message["id"])
+        await wait_until(lambda: [i for _, i in direct.log][-1:] == sent[-1:])
+
+    # "From now" is pinned when the reader first runs: publish until it has seen one.
+    while not direct.log:
+        await core.publish(LOCAL, "ops", MessageIn(title="warm-up"))
+        await asyncio.sleep(0.05)
+    await wait_until(lambda: core.hub.last_id <= direct.log[-1][1])
+    start = len(direct.log)
+    for i in range(3):
+        await publish_one(f"direct {i}")
+    direct.accept = False  # a full socket buffer: the reader's task takes over ...
+    for i in range(3):
+        await publish_one(f"task {i}")
+    direct.accept = True  # ... and once it is caught up again, the hub hands events over again
+    for i in range(3):
+        await publish_one(f"direct again {i}")
+
+    ways = [way for way, _ in direct.log[start:]]
+    assert [i for _, i in direct.log[start:]] == sent  # every event once, in order
+    assert ways[:3] == ["direct"] * 3 and ways[3:6] == ["task"] * 3 and ways[6:] == ["direct"] * 3
+    reader.cancel()
+    await asyncio.gather(reader, return_exceptions=True)
+    await items.aclose()
+
+
+async def test_direct_delivery_keeps_filters_acl_rereads_and_keepalives(core: Core) -> None:
+    await core.create_channel(LOCAL, "ops")
+    await core.create_channel(LOCAL, "other")
+    start = (await core.publish(LOCAL, "ops", MessageIn(title="start"))).message["id"]
+    await wait_until(lambda: core.hub.last_id >= start)
+    direct = Direct()
+    got: list[Any] = []
+    items = stream(
+        core, cursor=start, channels=["ops", "later"], f=build_filter(min_priority="high"), deliver=direct
+    )
+
+    async def run() -> None:
+        async for item in items:
+            got.append(item)
+
+    reader = asyncio.create_task(run())
+    await wait_until(lambda: bool(core.hub._waiters))  # parked, caught up
+    low = await core.publish(LOCAL, "ops", MessageIn(title="low", priority="low"))
+    elsewhere = await core.publish(LOCAL, "other", MessageIn(title="elsewhere", priority="critical"))
+    crit = await core.publish(LOCAL, "ops", MessageIn(title="crit", priority="critical"))
+    await wait_until(lambda: any(i == crit.message["id"] for _, i in direct.log))
+    assert [i for _, i in direct.log] == [crit.message["id"]]
+    assert low.message["id"] < elsewhere.message["id"] < crit.message["id"]
+    # A channel event is left to the task, which re-reads what the reader may see first: the
+    # channel named but missing when the stream began is followed from its creation on.
+    await core.create_channel(LOCAL, "later")
+    await wait_until(lambda: any(isinstance(i, Event) and i.kind == "channel.created" for i in got))
+    later = await core.publish(LOCAL, "later", MessageIn(title="new channel", priority="P0"))
+    await wait_until(lambda: any(i == later.message["id"] for _, i in direct.log))
+    # Nothing written for `keepalive` seconds (0.5 here): a keep-alive follows, whichever way
+    # the last event went.
+    await wait_until(lambda: any(isinstance(i, Keepalive) and i.cursor == later.message["id"] for i in got))
+    reader.cancel()
+    await asyncio.gather(reader, return_exceptions=True)
+    await items.aclose()

@@ -6,6 +6,11 @@ process writing the same SQLite file). It keeps the newest events in a ring, so 
 streams cost one query, not a thousand. A reader asks for events after its cursor: from the
 ring when they are still there, from the table when it fell behind. No reader can block the
 pump or another reader; each one moves at its own pace.
+
+A reader that is caught up may also park a `Take` with its future: the hub then offers it
+each new batch on the spot, in the loop that would otherwise wake it, and it keeps parked
+if it delivered the batch right there. Waking a hundred tasks, each to write one frame,
+cost more than the hundred writes.
 """
 
 from __future__ import annotations
@@ -23,6 +28,11 @@ from warroom.store.database import Database
 
 log = logging.getLogger("warroom.events")
 
+# Offered a new batch (ids ascending, directly after everything the reader has seen) while
+# its reader is parked: True when it handled the whole batch itself, False to be woken and
+# read the batch the ordinary way. Must not block: it runs inside the hub's fan-out loop.
+Take = Callable[[list[Event]], bool]
+
 
 class Hub:
     def __init__(self, db: Database, *, buffer: int = 10_000, poll_seconds: float = 1.0) -> None:
@@ -36,7 +46,7 @@ class Hub:
         # One small future per waiting reader, all resolved by the next batch: waking a
         # hundred streams is then a hundred callbacks, with no shared future to protect
         # from a reader's cancellation and no asyncio.wait machinery per reader per event.
-        self._waiters: dict[asyncio.Future[None], None] = {}
+        self._waiters: dict[asyncio.Future[None], Take | None] = {}
         self._task: asyncio.Task[None] | None = None
         self._listener: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -156,12 +166,16 @@ class Hub:
                 fn(batch)
             except Exception:
                 log.exception("event listener failed")
-        self._wake_readers()
+        self._wake_readers(batch)
 
-    def _wake_readers(self) -> None:
+    def _wake_readers(self, batch: list[Event] | None = None) -> None:
         waiters, self._waiters = self._waiters, {}
-        for fut in waiters:
-            _resolve(fut)
+        for fut, take in waiters.items():
+            # A reader whose timer already fired is about to run: it reads the ring itself.
+            if batch and take is not None and not fut.done() and _offer(take, batch):
+                self._waiters[fut] = take  # delivered on the spot: still parked, still caught up
+            else:
+                _resolve(fut)
 
     # -- reading -------------------------------------------------------------------
 
@@ -181,14 +195,18 @@ class Hub:
                 hi = mid
         return [ring[i] for i in range(lo, len(ring))]
 
-    async def wait_beyond(self, cursor: int, wait_seconds: float) -> bool:
-        """Wait until an event after `cursor` exists; False on timeout."""
+    async def wait_beyond(self, cursor: int, wait_seconds: float, take: Take | None = None) -> bool:
+        """Wait until an event after `cursor` exists; False on timeout.
+
+        With `take`, new batches are first offered to it (see Take); the wait goes on while
+        it handles them, so it ends on the timeout, on a batch it declined, or on stop().
+        """
         if self.last_id > cursor:
             return True
         loop = self._loop
         assert loop is not None
         fut: asyncio.Future[None] = loop.create_future()
-        self._waiters[fut] = None
+        self._waiters[fut] = take
         timer = loop.call_later(wait_seconds, _resolve, fut)
         try:
             await fut
@@ -196,6 +214,15 @@ class Hub:
             timer.cancel()
             self._waiters.pop(fut, None)  # timed out or cancelled: don't keep it around
         return self.last_id > cursor
+
+
+def _offer(take: Take, batch: list[Event]) -> bool:
+    try:
+        return take(batch)
+    except Exception:
+        # Its task reads the batch the ordinary way and meets the same error there.
+        log.exception("delivering to a live reader failed")
+        return False
 
 
 def _resolve(fut: asyncio.Future[None]) -> None:

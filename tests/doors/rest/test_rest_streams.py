@@ -280,3 +280,110 @@ async def test_restart_keeps_history_and_cursors(live_server: Any, start_server:
             m = await publish(c, "incidents", "after restart")
             assert message_ids(await st.events(1, kind="message.published")) == [m["id"]]
         assert m["id"] > sent[2]["id"]
+
+
+async def _until(pred: Any, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not pred():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.01)
+
+
+def _sse_ids(raw: bytes) -> list[int]:
+    """The `id:` of every SSE event in a raw HTTP/1.1 chunked response."""
+    _head, _, body = raw.partition(b"\r\n\r\n")
+    text = b""
+    while body:
+        size_line, _, rest = body.partition(b"\r\n")
+        size = int(size_line, 16)
+        if size == 0 or len(rest) < size + 2:
+            break
+        text += rest[:size]
+        body = rest[size + 2 :]
+    return [int(line[4:]) for line in text.split(b"\n") if line.startswith(b"id: ")]
+
+
+async def test_hub_writes_caught_up_streams_and_a_stalled_one_catches_up_in_order(
+    live_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Caught-up streams get frames written by the hub itself; one whose socket is full is
+    left to its own task (nobody waits for it), reads everything in order once it drains,
+    and is then written by the hub again."""
+    from warroom.api.routes import streams as routes
+
+    direct: list[list[int]] = []  # per stream, in the order they opened: [taken, declined]
+    real = routes._sse_deliver
+
+    def counting(write_now: Any) -> Any:
+        deliver = real(write_now)
+        counts = [0, 0]
+        direct.append(counts)
+
+        def counted(evs: Any) -> bool:
+            ok = deliver(evs)
+            counts[0 if ok else 1] += 1
+            return ok
+
+        return counted
+
+    monkeypatch.setattr(routes, "_sse_deliver", counting)
+    async with live_server.client() as c, live_server.client() as fast_client:
+        await _channels(c, "incidents")
+        start = await publish(c, "incidents", "start")
+        stalled = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stalled.connect(("127.0.0.1", live_server.port))
+        stalled.sendall(
+            f"GET /api/stream?since={start['id']}&kind=message HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            "Accept: text/event-stream\r\n\r\n".encode()
+        )
+        try:
+            async with sse(
+                fast_client, "/api/stream", params={"since": start["id"], "kind": "message"}
+            ) as fast:
+                await _until(lambda: len(direct) == 2)
+                sent: list[int] = []
+                # Once the stream is following (it opens before it first reads the ring).
+                while not direct[1][0] and len(sent) < 20:
+                    sent.append((await publish(c, "incidents", "small", priority="high"))["id"])
+                    assert message_ids(await fast.events(1)) == sent[-1:]
+                assert direct[1][0] >= 1, "a caught-up stream is written by the hub"
+                n_small = len(sent)
+                # ~6 MB: far more than the stalled socket and its kernel buffers hold.
+                body = "x" * 60_000
+                sem = asyncio.Semaphore(8)
+
+                async def one(i: int) -> int:
+                    async with sem:
+                        return int((await publish(c, "incidents", f"big {i}", body=body))["id"])
+
+                sent += sorted(await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(100))), 30))
+                assert message_ids(await fast.events(100, within=30)) == sent[n_small:]
+                await _until(lambda: direct[0][1] >= 1)  # the stalled stream was declined
+
+                # Drain the stalled socket; then publish until the hub writes to it again.
+                stalled.setblocking(False)
+                loop = asyncio.get_running_loop()
+                raw = bytearray()
+
+                async def read_until(last: int) -> None:
+                    nonlocal raw
+                    marker = b"id: %d\n" % last  # parsed once at the end: 6 MB come in 4 KiB reads
+                    seen = max(0, len(raw) - len(marker))
+                    while marker not in raw[seen:]:
+                        seen = max(0, len(raw) - len(marker))
+                        raw += await asyncio.wait_for(loop.sock_recv(stalled, 1 << 20), 10)
+
+                await read_until(sent[-1])
+                taken = direct[0][0]
+                for _ in range(20):
+                    sent.append((await publish(c, "incidents", "after", priority="high"))["id"])
+                    await read_until(sent[-1])
+                    if direct[0][0] > taken:
+                        break
+                assert direct[0][0] > taken, "a stream that caught up is written by the hub again"
+                assert _sse_ids(bytes(raw)) == sent  # every event once, in order, across both ways
+                tail = sent[n_small + 100 :]
+                assert message_ids(await fast.events(len(tail))) == tail
+        finally:
+            stalled.close()

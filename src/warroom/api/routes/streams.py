@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from fastapi import APIRouter, Depends, Header, Query, Request, WebSocket, WebSocketDisconnect
@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from warroom.api.auth import principal_of, principal_of_ws
+from warroom.api.direct_send import SyncBodyWriter, sync_body_writer
 from warroom.api.fastpath import RAW_SEND
 from warroom.api.routes.common import StreamFilterParams, core_of, csv
 from warroom.channels.acl import Permission
@@ -22,7 +23,7 @@ from warroom.channels.service import require
 from warroom.core import Core
 from warroom.errors import InvalidInput, WarroomError
 from warroom.events.log import Event
-from warroom.events.stream import Keepalive, Lagged, StreamItem, follow_batches
+from warroom.events.stream import Deliver, Keepalive, Lagged, StreamItem, follow_batches
 from warroom.identity.models import Principal
 from warroom.messages.filters import MessageFilter, filter_from_dict
 from warroom.messages.service import MESSAGE_EVENT, message_from_event
@@ -102,24 +103,36 @@ _SSE_HEADERS = [
 ]
 
 
+class Follow(Protocol):
+    """Opens the stream's `follow_batches`, given how the hub may write to it directly."""
+
+    def __call__(self, *, deliver: Deliver | None) -> AsyncIterator[list[StreamItem]]: ...
+
+
 class LiveStream(Response):
     """An SSE response that writes each ready batch of frames in one piece, straight to the
     server's `send`: past the middleware wrappers and without StreamingResponse's task group,
-    which per frame cost more than the frame itself with a hundred readers on one event."""
+    which per frame cost more than the frame itself with a hundred readers on one event.
 
-    def __init__(self, batches: AsyncIterator[list[StreamItem]], gauge: Any) -> None:
+    While the reader is caught up and its connection takes bytes, the hub writes new frames
+    itself, in its fan-out loop (see events/hub.py); this response's task only writes what
+    that path declined (a full socket buffer), catch-ups, notices and keep-alives."""
+
+    def __init__(self, follow: Follow, gauge: Any) -> None:
         self.status_code = 200
         self.background = None
         self.raw_headers = list(_SSE_HEADERS)  # no content-length: the body never ends
-        self.batches = batches
+        self.follow = follow
         self.gauge = gauge
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # The start goes through the wrappers (they record the status); frames go direct.
         await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
         raw_send: Send = scope.get(RAW_SEND, send)
+        write_now = sync_body_writer(raw_send)
+        batches = self.follow(deliver=None if write_now is None else _sse_deliver(write_now))
         self.gauge.inc()
-        writer = asyncio.create_task(self._write(raw_send))
+        writer = asyncio.create_task(self._write(raw_send, batches))
         # The client going away is only seen by reading; a stream that fails must end the
         # response (the client then reconnects from its cursor) rather than go quiet.
         watcher = asyncio.create_task(_until_disconnect(receive))
@@ -134,13 +147,21 @@ class LiveStream(Response):
                 log.warning("SSE stream ended by an error", exc_info=writer.exception())
             self.gauge.dec()
             with contextlib.suppress(Exception):
-                await self.batches.aclose()  # type: ignore[attr-defined]
+                await batches.aclose()  # type: ignore[attr-defined]
 
-    async def _write(self, send: Send) -> None:
+    @staticmethod
+    async def _write(send: Send, batches: AsyncIterator[list[StreamItem]]) -> None:
         await send({"type": "http.response.body", "body": b"retry: 2000\n\n", "more_body": True})
-        async for batch in self.batches:
-            body = sse_frame(batch[0]) if len(batch) == 1 else b"".join(map(sse_frame, batch))
-            await send({"type": "http.response.body", "body": body, "more_body": True})
+        async for batch in batches:
+            await send({"type": "http.response.body", "body": _sse_body(batch), "more_body": True})
+
+
+def _sse_body(batch: list[StreamItem] | list[Event]) -> bytes:
+    return sse_frame(batch[0]) if len(batch) == 1 else b"".join(map(sse_frame, batch))
+
+
+def _sse_deliver(write_now: SyncBodyWriter) -> Deliver:
+    return lambda events: write_now(_sse_body(events))
 
 
 async def _until_disconnect(receive: Receive) -> None:
@@ -148,8 +169,8 @@ async def _until_disconnect(receive: Receive) -> None:
         pass
 
 
-def _sse(request: Request, batches: AsyncIterator[list[StreamItem]], transport: str = "sse") -> LiveStream:
-    return LiveStream(batches, request.app.state.metrics.stream_clients.labels(transport))
+def _sse(request: Request, follow: Follow, transport: str = "sse") -> LiveStream:
+    return LiveStream(follow, request.app.state.metrics.stream_clients.labels(transport))
 
 
 @router.get("/stream")
@@ -166,7 +187,8 @@ async def stream(
     core = core_of(request)
     channels = csv(channel)
     await _check_channels(core, p, channels)
-    items = follow_batches(
+    follow = partial(
+        follow_batches,
         core.db,
         core.hub,
         p,
@@ -176,7 +198,7 @@ async def stream(
         kinds=_kinds(kind),
         keepalive=core.settings.stream_keepalive_seconds,
     )
-    return _sse(request, items)
+    return _sse(request, follow)
 
 
 @router.get("/channels/{channel}/stream")
@@ -191,7 +213,8 @@ async def channel_stream(
 ) -> LiveStream:
     core = core_of(request)
     await _check_channels(core, p, [channel])
-    items = follow_batches(
+    follow = partial(
+        follow_batches,
         core.db,
         core.hub,
         p,
@@ -201,7 +224,7 @@ async def channel_stream(
         kinds=_kinds(kind),
         keepalive=core.settings.stream_keepalive_seconds,
     )
-    return _sse(request, items)
+    return _sse(request, follow)
 
 
 @router.get("/subscriptions/{sub_id}/stream")
@@ -216,7 +239,8 @@ async def subscription_stream(
     sub = await core.db.read(lambda c: core.subscriptions.get(c, p, sub_id))
     f: MessageFilter = filter_from_dict(sub["filters"])
     cursor = _cursor(None, last_event_id)
-    items = follow_batches(
+    follow = partial(
+        follow_batches,
         core.db,
         core.hub,
         p,
@@ -226,7 +250,7 @@ async def subscription_stream(
         kinds=frozenset({"message"}),
         keepalive=core.settings.stream_keepalive_seconds,
     )
-    return _sse(request, items)
+    return _sse(request, follow)
 
 
 def _ws_frame(item: StreamItem) -> dict[str, Any]:
