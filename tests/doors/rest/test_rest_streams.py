@@ -188,18 +188,23 @@ async def test_websocket_streams_with_filters_and_tokens(live_server: Any) -> No
             )
 
 
+def _stalled_reader(port: int, since: int) -> socket.socket:
+    """A slow consumer: a raw SSE request on a socket with a tiny receive buffer that never reads."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", port))
+    sock.sendall(
+        f"GET /api/stream?since={since}&kind=message HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Accept: text/event-stream\r\n\r\n".encode()
+    )
+    return sock
+
+
 async def test_slow_consumer_does_not_delay_a_fast_one(live_server: Any) -> None:
     async with live_server.client() as c, live_server.client() as fast_client:
         await _channels(c, "incidents")
         start = await publish(c, "incidents", "start")
-        # The slow consumer: a raw socket with a tiny receive buffer that never reads.
-        slow = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        slow.connect(("127.0.0.1", live_server.port))
-        slow.sendall(
-            f"GET /api/stream?since={start['id']}&kind=message HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            "Accept: text/event-stream\r\n\r\n".encode()
-        )
+        slow = _stalled_reader(live_server.port, start["id"])
         try:
             async with sse(
                 fast_client, "/api/stream", params={"since": start["id"], "kind": "message"}
@@ -330,13 +335,7 @@ async def test_hub_writes_caught_up_streams_and_a_stalled_one_catches_up_in_orde
     async with live_server.client() as c, live_server.client() as fast_client:
         await _channels(c, "incidents")
         start = await publish(c, "incidents", "start")
-        stalled = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        stalled.connect(("127.0.0.1", live_server.port))
-        stalled.sendall(
-            f"GET /api/stream?since={start['id']}&kind=message HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            "Accept: text/event-stream\r\n\r\n".encode()
-        )
+        stalled = _stalled_reader(live_server.port, start["id"])
         try:
             async with sse(
                 fast_client, "/api/stream", params={"since": start["id"], "kind": "message"}
