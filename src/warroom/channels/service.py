@@ -78,12 +78,16 @@ def access(conn: Connection, principal: Principal, channel_id: str) -> ChannelAc
 
 
 def require(conn: Connection, principal: Principal, channel_id: str, perm: Permission) -> ChannelAccess:
-    acc = access(conn, principal, channel_id)
+    return demand(access(conn, principal, channel_id), principal, perm)
+
+
+def demand(acc: ChannelAccess, principal: Principal, perm: Permission) -> ChannelAccess:
+    """`acc`, or Forbidden saying which right is missing and how to get it."""
     if not acc.can(perm):
         verb = {"read": "read", "publish": "publish to", "admin": "administer"}[perm.value]
         raise Forbidden(
-            f"{principal.id} may not {verb} channel {channel_id!r}; a channel admin can grant it "
-            f"with `warroom channel grant {channel_id} principal:{principal.id} {perm.value}`",
+            f"{principal.id} may not {verb} channel {acc.id!r}; a channel admin can grant it "
+            f"with `warroom channel grant {acc.id} principal:{principal.id} {perm.value}`",
             field="channel",
         )
     return acc

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, or_, select, update
 
 from warroom.channels.acl import Permission
-from warroom.channels.service import access, readable_channel_ids, require
+from warroom.channels.service import access, demand, readable_channel_ids, require
 from warroom.errors import Conflict, InvalidInput, NotFound
 from warroom.events.log import append_event
 from warroom.identity.models import Principal
@@ -142,11 +142,12 @@ class IncidentService:
         # even when the channel itself is listed (private): the same 404 as a wrong number.
         # A reader who may not `perm` (publish) is told so, with how to get it.
         try:
-            if not access(conn, p, r.channel_id).can(Permission.READ):
-                raise NotFound("hidden")
-            require(conn, p, r.channel_id, perm)
+            acc = access(conn, p, r.channel_id)
         except NotFound:
-            raise NotFound(f"incident {str(ref)!r} does not exist", field="incident") from None
+            acc = None
+        if acc is None or not acc.can(Permission.READ):
+            raise NotFound(f"incident {str(ref)!r} does not exist", field="incident")
+        demand(acc, p, perm)
         return r
 
     def get(self, conn: Connection, p: Principal, ref: str | int) -> dict[str, Any]:
