@@ -35,11 +35,16 @@ FINGERPRINT_LENGTH = 16
 
 def label_hash(labels: Mapping[str, str]) -> str:
     """16 hex chars identifying the set of non-empty labels, whatever their order."""
+    return _pairs_hash(*_sorted_pairs(labels))
+
+
+def _sorted_pairs(labels: Mapping[str, str]) -> tuple[list[tuple[str, str]], bool]:
+    """The non-empty label pairs sorted by name, and whether any string needs a JSON escape."""
     pairs = sorted(item for item in labels.items() if item[1] != "")
-    return _pairs_hash(pairs, escaped=_NEEDS_ESCAPE.search("".join(map("".join, pairs))) is not None)
+    return pairs, _NEEDS_ESCAPE.search("".join(map("".join, pairs))) is not None
 
 
-def _pairs_hash(pairs: list[tuple[str, str]], *, escaped: bool) -> str:
+def _pairs_hash(pairs: list[tuple[str, str]], escaped: bool) -> str:
     if escaped or not pairs:
         text = json.dumps(pairs, ensure_ascii=False, separators=(",", ":"))
     else:  # what json.dumps writes when no string needs an escape, by joins alone
@@ -54,9 +59,8 @@ def label_identity(labels: Mapping[str, str]) -> tuple[str, str]:
     so the common case, Prometheus-style names and values that need no escape, is built
     with string joins only; anything else goes the general way.
     """
-    pairs = sorted(item for item in labels.items() if item[1] != "")
-    escaped = _NEEDS_ESCAPE.search("".join(map("".join, pairs))) is not None
-    digest = _pairs_hash(pairs, escaped=escaped)
+    pairs, escaped = _sorted_pairs(labels)
+    digest = _pairs_hash(pairs, escaped)
     # "\n" cannot be in a name here (it needs an escape), so it separates the names safely.
     if not pairs or escaped or not _PLAIN_NAMES.fullmatch("\n".join(name for name, _ in pairs)):
         return digest, group_key(labels, [GROUP_BY_ALL])
