@@ -34,7 +34,7 @@ from warroom.events.hub import Hub
 from warroom.events.log import Event
 from warroom.identity.models import LOCAL, Principal
 from warroom.identity.service import IdentityService
-from warroom.incidents.service import IncidentService
+from warroom.incidents.service import INCIDENT_THEMES, IncidentService
 from warroom.intelligence.door import IntelDoor
 from warroom.intelligence.knowledge import KnowledgeService
 from warroom.intelligence.pipeline import Pipeline
@@ -46,7 +46,7 @@ from warroom.messages.service import Limits, MessageService, Published
 from warroom.paging.clock import EscalationClock
 from warroom.paging.service import PagingService, destination_of
 from warroom.priority import PriorityError, parse_priority
-from warroom.store.database import Database
+from warroom.store.database import Database, memoized
 from warroom.store.migrate import upgrade
 from warroom.store.raw import RawSQL
 from warroom.store.tables import contact_methods, webhook_deliveries
@@ -217,18 +217,19 @@ class Core:
         published = self.messages.publish(conn, p, channel_id, msg)
         if published.created:
             self._page_subscribers(conn, published.message)
-        if (
-            published.created
-            and msg.theme in ("incident-alert", "incident-resolved", "incident-update")
-            and msg.thread_id
-        ):
+        if published.created and msg.theme in INCIDENT_THEMES and msg.thread_id:
             enabled = access(conn, p, channel_id).incident_enabled
             self.incidents.on_message(conn, p, published.message, incident_channel=enabled)
         return published
 
     def _page_subscribers(self, conn: Connection, message: dict[str, Any]) -> None:
         """Subscriptions that name contact methods page them, in the publish's transaction."""
-        rows = _PAGING_SUBSCRIPTIONS.execute(conn, {"channel": message["channel"]}).fetchall()
+        channel = message["channel"]
+        rows = memoized(
+            conn,
+            ("paging subscriptions", channel),
+            lambda: _PAGING_SUBSCRIPTIONS.execute(conn, {"channel": channel}).fetchall(),
+        )
         for sub_id, principal_id, filters, delivery in rows:
             targets = orjson.loads(delivery) if isinstance(delivery, str) else delivery
             spec = orjson.loads(filters) if isinstance(filters, str) else filters
@@ -307,7 +308,10 @@ class Core:
                 )
 
     async def publish(self, p: Principal, channel_id: str, msg: MessageIn) -> Published:
-        return await self.db.write(lambda c: self._publish_tx(c, p, channel_id, msg))
+        # A message that drives an incident does much more than publish; the rest are pure
+        # writes (see Database.write).
+        pure = not (msg.thread_id and msg.theme in INCIDENT_THEMES)
+        return await self.db.write(lambda c: self._publish_tx(c, p, channel_id, msg), pure=pure)
 
     async def get_message(self, p: Principal, message_id: int) -> dict[str, Any]:
         return await self.db.read(lambda c: self.messages.get(c, p, message_id))

@@ -13,6 +13,7 @@ from warroom.channels.acl import Permission, Visibility, is_visible, parse_subje
 from warroom.errors import Conflict, Forbidden, InvalidInput, NotFound
 from warroom.events.log import append_event
 from warroom.identity.models import Principal
+from warroom.store.database import memoized
 from warroom.store.raw import RawSQL
 from warroom.store.tables import channel_acl, channels, subscriptions
 from warroom.timeutil import iso, utcnow
@@ -63,14 +64,20 @@ def _grants(conn: Connection, channel_id: str) -> list[tuple[str, str]]:
     return [(r[0], r[1]) for r in _GRANTS_SQL.execute(conn, {"channel": channel_id}).fetchall()]
 
 
+def _access_rows(conn: Connection, channel_id: str) -> tuple[Any, list[tuple[str, str]]]:
+    row = _ACCESS_SQL.execute(conn, {"channel": channel_id}).fetchone()
+    return row, (_grants(conn, channel_id) if row is not None else [])
+
+
 def access(conn: Connection, principal: Principal, channel_id: str) -> ChannelAccess:
     """Resolve the principal's rights on a channel; a hidden channel is NotFound."""
-    row = _ACCESS_SQL.execute(conn, {"channel": channel_id}).fetchone()
+    # Publishing never changes these rows, so a batch of publishes reads them once.
+    row, grants = memoized(conn, ("channel access", channel_id), lambda: _access_rows(conn, channel_id))
     if row is None:
         raise not_found(channel_id)
     cid, visibility, created_by, archived_at, incident_enabled = row
     vis = Visibility(visibility)
-    perms = permissions(principal, vis, created_by, _grants(conn, channel_id))
+    perms = permissions(principal, vis, created_by, grants)
     if not is_visible(vis, perms):
         raise not_found(channel_id)
     # archived_at is only ever tested for presence, so its raw form is enough.

@@ -29,6 +29,9 @@ from warroom.timeutil import iso, utcnow
 REF = re.compile(r"^(?:INC-)?(\d+)$", re.IGNORECASE)
 THEME_DECLARE = "incident-alert"
 THEME_RESOLVE = "incident-resolved"
+THEME_UPDATE = "incident-update"
+# Themes with which a message in an incident's thread drives the incident (on_message).
+INCIDENT_THEMES = frozenset({THEME_DECLARE, THEME_RESOLVE, THEME_UPDATE})
 
 # Built once with a bind parameter: alert ingestion reads incidents by number in the writer thread.
 _BY_NUMBER = select(incidents).where(incidents.c.number == bindparam("number"))
@@ -617,7 +620,7 @@ class IncidentService:
         theme, thread = msg.get("theme"), msg.get("thread_id")
         if not thread or not incident_channel:
             return
-        if theme == "incident-update":
+        if theme == THEME_UPDATE:
             self._follow_status_tags(conn, p, msg, thread)
             return
         if theme not in (THEME_DECLARE, THEME_RESOLVE):

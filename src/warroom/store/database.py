@@ -1,10 +1,18 @@
 """The database handle: engines for SQLite or PostgreSQL and a group-commit writer.
 
 Writes go through one writer thread per process. It takes every write waiting in its queue,
-runs each in its own SAVEPOINT inside one transaction and commits once: a failing write
-rolls back alone, the others commit together, and every caller learns its own outcome only
-after the commit. That is what lets "a 2xx means committed" coexist with thousands of
-publishes a second on SQLite, where every commit costs an fsync.
+runs them inside one transaction and commits once: a failing write rolls back alone, the
+others commit together, and every caller learns its own outcome only after the commit. That
+is what lets "a 2xx means committed" coexist with thousands of publishes a second on SQLite,
+where every commit costs an fsync.
+
+Most writes run in a SAVEPOINT of their own. *Pure* writes (publishing a message, the
+hottest write there is) skip it: they only touch the database, so when one fails the batch
+rolls back to a restore point taken before them and runs the pure writes that had
+succeeded again, each in its own savepoint. Pure writes also share a memo of reads they
+repeat (a channel's access rows, say) for the length of the batch. Every statement costs
+the writer a round trip through the GIL, so this is about a third of a publish's
+statements.
 
 On PostgreSQL every write transaction first takes a transaction-scoped advisory lock, so
 event ids (from a sequence) become visible in id order across replicas: a reader that has
@@ -19,9 +27,9 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import anyio.to_thread
 from sqlalchemy import Connection, Engine, create_engine, event, text
@@ -48,12 +56,33 @@ _SAVEPOINT = "SAVEPOINT warroom_write"
 _RELEASE = "RELEASE SAVEPOINT warroom_write"
 _ROLLBACK_TO = "ROLLBACK TO SAVEPOINT warroom_write"
 
+# A batch's restore point: pure writes run after it without savepoints of their own.
+_RESTORE = "SAVEPOINT warroom_restore"
+_RESTORE_ROLLBACK = "ROLLBACK TO SAVEPOINT warroom_restore"
+
 WriteFn = Callable[[Connection], Any]
+# What the queue holds: the write, its caller's future, and whether the write is pure.
+QueuedWrite = tuple[WriteFn, "concurrent.futures.Future[Any]", bool]
 # Called after every committed batch with the events it appended (see COLLECTED_EVENTS).
 CommitHook = Callable[[list[Any]], None]
 # Where append_event leaves the events of the batch being written, so the hub can take them
 # straight from the writer instead of reading them back from the table.
 COLLECTED_EVENTS = "warroom.collected_events"
+# Where a pure write finds the batch memo (see memoized); absent for every other write.
+BATCH_MEMO = "warroom.batch_memo"
+
+
+def memoized(conn: Connection, key: Hashable, read: Callable[[], T]) -> T:
+    """`read()`, shared by the pure writes of one batch; a plain call anywhere else.
+
+    Only for reads of rows no pure write changes: the memo lives as long as the batch and is
+    dropped after every write that is not pure."""
+    memo: dict[Hashable, Any] | None = conn.info.get(BATCH_MEMO)
+    if memo is None:
+        return read()
+    if key not in memo:
+        memo[key] = read()
+    return cast(T, memo[key])
 
 
 class Database:
@@ -78,7 +107,7 @@ class Database:
                 f"database {self.dialect!r} is not supported; use sqlite+pysqlite:///path "
                 "or postgresql+psycopg://user@host/db"
             )
-        self._queue: queue.Queue[tuple[WriteFn, concurrent.futures.Future[Any]] | None] = queue.Queue()
+        self._queue: queue.Queue[QueuedWrite | None] = queue.Queue()
         self._hooks: list[CommitHook] = []
         self._thread: threading.Thread | None = None
         self._wconn: Connection | None = None
@@ -154,17 +183,21 @@ class Database:
 
     # -- writes --------------------------------------------------------------------
 
-    def submit(self, fn: Callable[[Connection], T]) -> concurrent.futures.Future[T]:
+    def submit(self, fn: Callable[[Connection], T], *, pure: bool = False) -> concurrent.futures.Future[T]:
         if self._closed:
             raise Unavailable("the server is shutting down; retry against another replica")
         self.start()
         fut: concurrent.futures.Future[T] = concurrent.futures.Future()
-        self._queue.put((fn, fut))
+        self._queue.put((fn, fut, pure))
         return fut
 
-    async def write(self, fn: Callable[[Connection], T]) -> T:
-        """Run `fn` in a write transaction; return once its result is committed."""
-        return await asyncio.wrap_future(self.submit(fn))
+    async def write(self, fn: Callable[[Connection], T], *, pure: bool = False) -> T:
+        """Run `fn` in a write transaction; return once its result is committed.
+
+        `pure=True` promises that `fn` acts only through `conn` (so it can run again from the
+        start) and changes no row that a `memoized` read depends on; the writer then spares it
+        a savepoint and lets it share the batch memo."""
+        return await asyncio.wrap_future(self.submit(fn, pure=pure))
 
     def write_sync(self, fn: Callable[[Connection], T]) -> T:
         return self.submit(fn).result()
@@ -196,24 +229,22 @@ class Database:
             self._wconn.close()
             self._wconn = None
 
-    def _run_batch(self, first: tuple[WriteFn, concurrent.futures.Future[Any]]) -> bool:
+    def _run_batch(self, first: QueuedWrite) -> bool:
         """Write `first` and every write that joins it meanwhile; commit once.
 
         Returns True when a stop request was taken off the queue (the batch still commits)."""
         batch = [first]
         stop = False
-        outcomes: list[tuple[concurrent.futures.Future[Any], bool, Any]] = []
-        collected: list[Any] = []
         window_ends = time.perf_counter() + BATCH_WINDOW_S
         try:
             conn = self._writer_connection()
             with conn.begin():
-                conn.info[COLLECTED_EVENTS] = collected
                 # Savepoints on the DBAPI cursor: one round through SQLAlchemy per write is
                 # measurable at thousands of writes a second.
                 cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
                 if self.dialect == "postgresql":
                     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": EVENT_LOG_LOCK_KEY})
+                run = _BatchRun(conn, cur)
                 i = 0
                 while True:
                     if i == len(batch):  # take what arrived while the batch ran
@@ -227,41 +258,115 @@ class Database:
                             stop = True
                             break
                         batch.append(item)
-                    fn, fut = batch[i]
+                    fn, fut, pure = batch[i]
                     i += 1
-                    if not fut.set_running_or_notify_cancel():
-                        continue
-                    cur.execute(_SAVEPOINT)
-                    mark = len(collected)
-                    try:
-                        result = fn(conn)
-                    except BaseException as exc:  # one failed write rolls back alone
-                        del collected[mark:]  # its events never happened
-                        cur.execute(_ROLLBACK_TO)
-                        cur.execute(_RELEASE)
-                        if not isinstance(exc, WarroomError):
-                            log.exception("write failed")
-                        outcomes.append((fut, False, exc))
-                    else:
-                        cur.execute(_RELEASE)
-                        outcomes.append((fut, True, result))
+                    if fut.set_running_or_notify_cancel():
+                        run.write(fn, fut, pure)
                 conn.info.pop(COLLECTED_EVENTS, None)
         except Exception as exc:  # the commit itself failed: nobody's write happened
             log.exception("write batch of %d failed to commit", len(batch))
             self._drop_writer_connection()
             failure = Unavailable(f"the database did not commit the write ({type(exc).__name__}); retry")
-            for _fn, fut in batch:
+            for _fn, fut, _pure in batch:
                 if not fut.done():
                     fut.set_exception(failure)
             return stop
-        for fut, ok, value in outcomes:
+        for fut, ok, value in run.outcomes:
             if ok:
                 fut.set_result(value)
             else:
                 fut.set_exception(value)
         for hook in self._hooks:
             try:
-                hook(collected)
+                hook(run.collected)
             except Exception:
                 log.exception("commit hook failed")
         return stop
+
+
+class _BatchRun:
+    """The writes of one batch inside its open transaction, and what became of each.
+
+    Pure writes run without savepoints after a restore point; when one fails, the batch
+    rolls back to the restore point, the pure writes that had succeeded run again, each in a
+    savepoint, and so does every later write of the batch. Any other write runs in its own
+    savepoint and may not run twice, so the next pure write takes a new restore point."""
+
+    def __init__(self, conn: Connection, cur: Any) -> None:
+        self.conn = conn
+        self.cur = cur
+        self.outcomes: list[tuple[concurrent.futures.Future[Any], bool, Any]] = []
+        self.collected: list[Any] = []
+        conn.info[COLLECTED_EVENTS] = self.collected
+        self.memo: dict[Hashable, Any] = {}
+        # Pure writes since the restore point: (index in outcomes, the write) to run again.
+        self.replayable: list[tuple[int, WriteFn]] = []
+        # len(collected) at the restore point; None while there is no usable restore point.
+        self.restore_mark: int | None = None
+        self.careful = False  # once a pure write has failed, every write takes a savepoint
+
+    def write(self, fn: WriteFn, fut: concurrent.futures.Future[Any], pure: bool) -> None:
+        if pure and not self.careful:
+            self._optimistic(fn, fut)
+            return
+        self.outcomes.append(self._in_savepoint(fn, fut, pure))
+        if not pure:
+            self.memo.clear()  # the rows pure writes memoize may have changed
+            self.restore_mark = None
+
+    def _optimistic(self, fn: WriteFn, fut: concurrent.futures.Future[Any]) -> None:
+        if self.restore_mark is None:
+            # A savepoint of the same name nests inside an earlier one; rolling back to the
+            # name goes to the newest, so nothing needs releasing.
+            self.cur.execute(_RESTORE)
+            self.restore_mark = len(self.collected)
+            self.replayable.clear()
+        self.conn.info[BATCH_MEMO] = self.memo
+        try:
+            result = fn(self.conn)
+        except BaseException as exc:
+            self.conn.info.pop(BATCH_MEMO, None)
+            self._recover()
+            _log_unexpected(exc)
+            self.outcomes.append((fut, False, exc))
+            return
+        self.conn.info.pop(BATCH_MEMO, None)
+        self.replayable.append((len(self.outcomes), fn))
+        self.outcomes.append((fut, True, result))
+
+    def _recover(self) -> None:
+        """Undo every pure write since the restore point, then redo those that had succeeded."""
+        assert self.restore_mark is not None  # _optimistic took one before running
+        self.cur.execute(_RESTORE_ROLLBACK)
+        del self.collected[self.restore_mark :]
+        self.memo.clear()
+        self.careful = True
+        for index, fn in self.replayable:
+            fut = self.outcomes[index][0]
+            self.outcomes[index] = self._in_savepoint(fn, fut, pure=True)
+        self.replayable.clear()
+
+    def _in_savepoint(
+        self, fn: WriteFn, fut: concurrent.futures.Future[Any], pure: bool
+    ) -> tuple[concurrent.futures.Future[Any], bool, Any]:
+        self.cur.execute(_SAVEPOINT)
+        mark = len(self.collected)
+        if pure:
+            self.conn.info[BATCH_MEMO] = self.memo
+        try:
+            result = fn(self.conn)
+        except BaseException as exc:  # one failed write rolls back alone
+            del self.collected[mark:]  # its events never happened
+            self.cur.execute(_ROLLBACK_TO)
+            self.cur.execute(_RELEASE)
+            _log_unexpected(exc)
+            return (fut, False, exc)
+        finally:
+            self.conn.info.pop(BATCH_MEMO, None)
+        self.cur.execute(_RELEASE)
+        return (fut, True, result)
+
+
+def _log_unexpected(exc: BaseException) -> None:
+    if not isinstance(exc, WarroomError):
+        log.exception("write failed", exc_info=exc)
