@@ -64,20 +64,22 @@ def _grants(conn: Connection, channel_id: str) -> list[tuple[str, str]]:
     return [(r[0], r[1]) for r in _GRANTS_SQL.execute(conn, {"channel": channel_id}).fetchall()]
 
 
-def _access_rows(conn: Connection, channel_id: str) -> tuple[Any, list[tuple[str, str]]]:
-    row = _ACCESS_SQL.execute(conn, {"channel": channel_id}).fetchone()
-    return row, (_grants(conn, channel_id) if row is not None else [])
-
-
 def access(conn: Connection, principal: Principal, channel_id: str) -> ChannelAccess:
     """Resolve the principal's rights on a channel; a hidden channel is NotFound."""
-    # Publishing never changes these rows, so a batch of publishes reads them once.
-    row, grants = memoized(conn, ("channel access", channel_id), lambda: _access_rows(conn, channel_id))
+    # Publishing never changes the channel's row or grants, so a batch of publishes works
+    # this out once per channel and principal.
+    return memoized(
+        conn, ("channel access", channel_id, principal), lambda: _access(conn, principal, channel_id)
+    )
+
+
+def _access(conn: Connection, principal: Principal, channel_id: str) -> ChannelAccess:
+    row = _ACCESS_SQL.execute(conn, {"channel": channel_id}).fetchone()
     if row is None:
         raise not_found(channel_id)
     cid, visibility, created_by, archived_at, incident_enabled = row
     vis = Visibility(visibility)
-    perms = permissions(principal, vis, created_by, grants)
+    perms = permissions(principal, vis, created_by, _grants(conn, channel_id))
     if not is_visible(vis, perms):
         raise not_found(channel_id)
     # archived_at is only ever tested for presence, so its raw form is enough.

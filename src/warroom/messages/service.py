@@ -139,6 +139,8 @@ class MessageService:
         created_at = msg.created_at or now
         if created_at.tzinfo is None:
             raise InvalidInput("created_at needs a time zone, e.g. 2024-01-12T02:47:00Z", field="created_at")
+        # `now` in its wire and stored forms, worked out once: it is up to four columns.
+        now_iso, now_db = iso(now), db_time(conn, now)
         s = msg.sender
         sender = {
             "user_id": (s.user_id if s and s.user_id else principal.id),
@@ -160,8 +162,8 @@ class MessageService:
             "links": [link.model_dump(exclude_none=True) for link in msg.links],
             "actions": [a.model_dump(exclude_none=True) for a in msg.actions],
             "published_by": principal.id,
-            "created_at": iso(created_at),
-            "received_at": iso(now),
+            "created_at": iso(created_at) if imported else now_iso,
+            "received_at": now_iso,
             "imported": imported,
         }
         event = append_event(
@@ -187,8 +189,8 @@ class MessageService:
                 "actions": db_json(conn, data["actions"]),
                 "published_by": principal.id,
                 "idempotency_key": msg.idempotency_key,
-                "created_at": db_time(conn, created_at),
-                "received_at": db_time(conn, now),
+                "created_at": db_time(conn, created_at) if imported else now_db,
+                "received_at": now_db,
                 "imported": db_bool(conn, imported),
             },
         )
@@ -196,7 +198,7 @@ class MessageService:
             _INSERT_TAGS.executemany(
                 conn, [{"tag": t, "message_id": event.id, "channel_id": channel_id} for t in msg.tags]
             )
-        _COUNT_PUBLISHED.execute(conn, {"channel": channel_id, "now": db_time(conn, now)})
+        _COUNT_PUBLISHED.execute(conn, {"channel": channel_id, "now": now_db})
         return Published(message_from_event(event), created=True)
 
     def _check_limits(self, msg: MessageIn) -> None:
