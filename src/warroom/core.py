@@ -192,7 +192,8 @@ class Core:
         return await self.db.read(lambda c: self.identity.authenticate_sync(c, token))
 
     async def has_tokens(self) -> bool:
-        return await self.db.read(self.identity.count_active_tokens) > 0
+        """Whether bearer auth is required: any token not revoked, even an expired one."""
+        return await self.db.read(self.identity.count_unrevoked_tokens) > 0
 
     # -- channels ------------------------------------------------------------------
 

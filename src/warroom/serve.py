@@ -17,22 +17,28 @@ log = logging.getLogger("warroom")
 def check_exposure(settings: Settings, core: Core) -> str:
     """Refuse to expose a server with no tokens; say which auth mode is in force."""
     core.migrate()
-    tokens = core.db.read_sync(core.identity.count_active_tokens)
+    tokens = core.db.read_sync(core.identity.count_unrevoked_tokens)
     if settings.is_loopback:
         if tokens:
-            return f"bound to loopback {settings.host}; {tokens} active token(s): bearer tokens required"
+            return f"bound to loopback {settings.host}; {_token_count(core, tokens)}: bearer tokens required"
         return (
             f"bound to loopback {settings.host} with no tokens: requests without a token act as the "
             "local admin principal. Create a token (`warroom token create`) to require auth"
         )
     if tokens:
-        return f"bound to {settings.host}; bearer tokens required"
+        return f"bound to {settings.host}; {_token_count(core, tokens)}: bearer tokens required"
     if not settings.insecure:
         raise ConfigError(
             f"refusing to bind {settings.host} with no API tokens: anyone could act as admin. "
             "Create one first (`warroom token create --db --principal you --admin`) or pass --insecure"
         )
     return f"INSECURE: bound to {settings.host} with no tokens; every request acts as the local admin"
+
+
+def _token_count(core: Core, unrevoked: int) -> str:
+    active = core.db.read_sync(core.identity.count_active_tokens)
+    expired = unrevoked - active
+    return f"{active} active token(s)" + (f", {expired} expired (revoke or replace them)" if expired else "")
 
 
 # The event loop and the writer thread hand the GIL back and forth on every request. With

@@ -99,6 +99,15 @@ async def test_count_active_tokens(core: Core) -> None:
     assert await core.db.read(core.identity.count_active_tokens) == 3
     await core.db.write(lambda c: core.identity.revoke_token(c, a["id"]))
     assert await core.db.read(core.identity.count_active_tokens) == 2
+    # An expired token no longer counts as active, but still keeps auth required.
+    await core.db.write(
+        lambda c: c.execute(
+            update(tokens).where(tokens.c.name == "second").values(expires_at=utcnow() - timedelta(hours=1))
+        )
+    )
+    assert await core.db.read(core.identity.count_active_tokens) == 1
+    assert await core.db.read(core.identity.count_unrevoked_tokens) == 2
+    assert await core.has_tokens()
 
 
 async def test_principals_groups_and_admin_flags(core: Core) -> None:

@@ -8,7 +8,6 @@ from collections import Counter
 from typing import Any
 
 import pytest
-
 from sqlalchemy import Connection, func, select
 
 from warroom.core import Core

@@ -10,7 +10,7 @@ import time
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, insert, or_, select, update
 
 from warroom.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from warroom.identity.models import DEFAULT_SCOPES, Principal, Scope
@@ -168,8 +168,22 @@ class IdentityService:
         self.forget_cache()
         return {"id": token_id, "state": "revoked"}
 
-    def count_active_tokens(self, conn: Connection) -> int:
+    def count_unrevoked_tokens(self, conn: Connection) -> int:
+        """Tokens not revoked, expired or not. While one exists the server requires bearer
+        auth: a token that merely expired still says its owner wanted auth (fail closed)."""
         q = select(func.count()).select_from(tokens).where(tokens.c.revoked_at.is_(None))
+        return int(conn.execute(q).scalar_one())
+
+    def count_active_tokens(self, conn: Connection) -> int:
+        """Tokens that can still authenticate: neither revoked nor expired."""
+        q = (
+            select(func.count())
+            .select_from(tokens)
+            .where(
+                tokens.c.revoked_at.is_(None),
+                or_(tokens.c.expires_at.is_(None), tokens.c.expires_at > utcnow()),
+            )
+        )
         return int(conn.execute(q).scalar_one())
 
     # -- authentication ----------------------------------------------------------

@@ -245,4 +245,15 @@ def test_serve_refuses_to_expose_without_tokens(settings: Settings) -> None:
     finally:
         core.db.close()
     assert "bearer tokens required" in check(host="0.0.0.0")
-    assert "bearer tokens required" in check(host="127.0.0.1")
+    assert "1 active token(s): bearer tokens required" in check(host="127.0.0.1")
+
+    # Only an expired token left: auth stays required (fail closed), and start-up says why.
+    core = Core(settings)
+    try:
+        core.db.write_sync(
+            lambda c: c.execute(update(tokens).values(expires_at=utcnow() - timedelta(days=1)))
+        )
+    finally:
+        core.db.close()
+    said = check(host="127.0.0.1")
+    assert "0 active token(s), 1 expired (revoke or replace them): bearer tokens required" in said
