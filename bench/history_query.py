@@ -125,8 +125,14 @@ def build(db_path: Path, n: int, seed: int = 7) -> dict[str, Any]:
                 "published_by, idempotency_key, created_at, received_at, imported) "
                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 msg_rows,
-            )  # the FTS index fills through its insert trigger, as on publish
+            )
             cur.executemany("INSERT INTO message_tags (tag, message_id, channel_id) VALUES (?,?,?)", tag_rows)
+            # Into the full-text index as the server's indexer puts them (search_index.py).
+            cur.execute(
+                "INSERT INTO messages_fts(rowid, title, body) SELECT id, title, body FROM messages "
+                "WHERE id > (SELECT indexed_upto FROM search_progress)"
+            )
+            cur.execute("UPDATE search_progress SET indexed_upto = (SELECT max(id) FROM messages)")
             cur.execute("COMMIT")
             done = min(n, lo + batch)
             if done % 200_000 == 0 or done == n:

@@ -42,6 +42,7 @@ from warroom.intelligence.service import IntelligenceService
 from warroom.messages.filters import MessageFilter, filter_from_dict
 from warroom.messages.models import MessageIn
 from warroom.messages.retention import apply_retention
+from warroom.messages.search_index import SearchIndexer
 from warroom.messages.service import Limits, MessageService, Published
 from warroom.paging.clock import EscalationClock
 from warroom.paging.service import PagingService, destination_of
@@ -103,6 +104,7 @@ class Core:
         self.knowledge = KnowledgeService()
         self.intel = IntelligenceService(self.incidents, self.messages, self.paging, self.knowledge)
         self.pipeline = Pipeline(self.db, self.intel)
+        self.search_index = SearchIndexer(self.db, self.hub)
         self.intel_door = IntelDoor(self)
         self._started = False
         self._migrated = False
@@ -139,6 +141,7 @@ class Core:
         self._tasks.append(asyncio.create_task(self.pipeline.run(), name="warroom-analysis"))
         self._tasks.append(asyncio.create_task(self.clock.run(), name="warroom-clock"))
         self._tasks.append(asyncio.create_task(self.worker.run(), name="warroom-delivery"))
+        self._tasks.append(asyncio.create_task(self.search_index.run(), name="warroom-search-index"))
         self._started = True
 
     async def stop(self) -> None:
@@ -327,6 +330,8 @@ class Core:
         after: int | None = None,
         limit: int = 50,
     ) -> dict[str, Any]:
+        if f.text:
+            await self.search_index.catch_up()  # a search sees every committed message
         return await self.db.read(
             lambda c: self.messages.history(c, p, channel_ids, f, before=before, after=after, limit=limit)
         )

@@ -126,4 +126,5 @@ class IntelDoor:
             incs = self.core.incidents.search(conn, p, q, limit=limit)
             return {"query": q, "incidents": incs, "messages": msgs, **kb, "at": utcnow().isoformat()}
 
+        await self.core.search_index.catch_up()  # a search sees every committed message
         return await self.db.read(run)
