@@ -8,8 +8,7 @@ with one query per batch for the alerts already known.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,7 +32,7 @@ from warroom.incidents.service import (
     open_incident_for_group,
 )
 from warroom.priority import Priority
-from warroom.store.raw import RawSQL, db_json, db_time
+from warroom.store.raw import RawSQL, db_time
 from warroom.store.tables import alerts, incidents
 from warroom.timeutil import utcnow
 
@@ -80,6 +79,12 @@ _COUNT_ALERTS = (
     )
     .returning(*incidents.c)
 )
+# A resend usually changes only `last_seen` and `count`: reading the stored columns with the
+# known alerts lets the UPDATE set only what changed, which costs SQLite (and PostgreSQL) less
+# than rewriting twenty columns. JSON columns are read as the text that was written.
+_JSON_COLUMNS = frozenset({"labels", "annotations", "links", "raw"})
+_STORED_COLUMNS = tuple(c for c in _ALERT_COLUMNS if c not in ("integration_id", "fingerprint", "first_seen"))
+_STORED_SELECT = ", ".join(f"CAST({c} AS TEXT)" if c in _JSON_COLUMNS else c for c in _STORED_COLUMNS)
 _known_sql: dict[int, RawSQL] = {}
 _update_sql: dict[tuple[str, ...], RawSQL] = {}
 
@@ -89,7 +94,7 @@ def _select_known(n: int) -> RawSQL:
     if sql is None:
         marks = ", ".join(f":f{i}" for i in range(n))
         sql = _known_sql[n] = RawSQL(
-            "SELECT id, fingerprint, status, incident_number, count FROM alerts "
+            f"SELECT id, fingerprint, {_STORED_SELECT} FROM alerts "
             f"WHERE integration_id = :integration AND fingerprint IN ({marks})"
         )
     return sql
@@ -103,7 +108,12 @@ def _update_alerts(shape: tuple[str, ...]) -> RawSQL:
     return sql
 
 
-def _sqlite_json(value: Any) -> Any:
+def _json_text(value: Any) -> str:
+    """A JSON column's value as bound here: its text, on both dialects.
+
+    SQLite stores the text; psycopg sends a str untyped, so PostgreSQL casts it into the json
+    column, which keeps the text as given. `_known` reads the same text back to compare.
+    """
     return orjson.dumps(value).decode()
 
 
@@ -113,10 +123,6 @@ class _Binder:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self._times: dict[datetime, Any] = {}
-        # db_json; on SQLite its branch without the dialect lookup per value.
-        self.json: Callable[[Any], Any] = (
-            _sqlite_json if conn.dialect.name == "sqlite" else functools.partial(db_json, conn)
-        )
 
     def time(self, value: datetime | None) -> Any:
         if value is None:
@@ -238,7 +244,7 @@ class IngestService:
 
             if a.action in (AlertAction.ACKNOWLEDGE, AlertAction.UNACKNOWLEDGE, AlertAction.UPDATE) and prev:
                 # The source runs its own lifecycle (PagerDuty, Opsgenie): mirror an acknowledge.
-                self._touch(prev, a, bind.time(now), bind.json(a.raw), updates)
+                self._touch(prev, a, bind.time(now), _json_text(a.raw), updates)
                 result.updated_alerts += 1
                 if a.action is AlertAction.ACKNOWLEDGE and inc_num and in_open:
                     out = self.incidents.set_status(
@@ -390,15 +396,14 @@ class IngestService:
             part = fp_list[i : i + CHUNK]
             params: dict[str, Any] = {f"f{j}": fp for j, fp in enumerate(part)}
             params["integration"] = integration_id
-            for alert_id, fingerprint, status, incident_number, count in (
-                _select_known(len(part)).execute(conn, params).fetchall()
-            ):
+            for alert_id, fingerprint, *columns in _select_known(len(part)).execute(conn, params).fetchall():
+                stored = dict(zip(_STORED_COLUMNS, columns, strict=True))
                 out[fingerprint] = {
                     "id": int(alert_id),
-                    "status": status,
-                    "incident_number": incident_number,
-                    "stored_incident": incident_number,
-                    "count": int(count),
+                    "status": stored["status"],
+                    "incident_number": stored["incident_number"],
+                    "count": int(stored["count"]),
+                    "stored": stored,
                 }
         return out
 
@@ -418,16 +423,16 @@ class IngestService:
             "severity": a.severity.rank,
             "severity_rule": a.severity_rule[:500],
             "service": a.service,
-            "labels": bind.json(a.labels),
-            "annotations": bind.json(a.annotations),
-            "links": bind.json(a.links.as_dict()),
+            "labels": _json_text(a.labels),
+            "annotations": _json_text(a.annotations),
+            "links": _json_text(a.links.as_dict()),
             "source_key": a.source_key,
             "group_key": gk,
             "starts_at": bind.time(a.starts_at),
             "ends_at": bind.time(a.ends_at),
             "last_seen": db_now,
             "resolved_at": db_now if a.status is AlertStatus.RESOLVED else None,
-            "raw": bind.json(a.raw),
+            "raw": _json_text(a.raw),
             "silenced_by": None,
         }
 
@@ -475,12 +480,17 @@ class IngestService:
             prev["_pending"].update(new_values)
             prev["_pending"]["count"] = prev["count"]
             return
-        # The row was found by these, so they are unchanged; leaving unchanged indexed columns
-        # out of the SET list spares the store their index upkeep.
-        del new_values["integration_id"], new_values["fingerprint"]
-        if new_values["incident_number"] == prev["stored_incident"]:
-            del new_values["incident_number"]
-        updates[prev["id"]] = new_values
+        # Only the columns whose value differs from the stored row: a resend sets `last_seen`
+        # and `count` alone, and unchanged indexed columns cost no index upkeep. Compared with
+        # the stored row (not an earlier update of this batch), so a repeat within one delivery
+        # still leaves the row exactly as its last values say. `count` always moves, so the SET
+        # list is never empty.
+        stored = prev["stored"]
+        updates[prev["id"]] = {
+            column: value
+            for column, value in new_values.items()
+            if column in stored and stored[column] != value
+        }
 
     @staticmethod
     def _flush(conn: Connection, inserts: list[dict[str, Any]], updates: dict[int, dict[str, Any]]) -> None:
