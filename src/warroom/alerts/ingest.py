@@ -17,7 +17,7 @@ import orjson
 from sqlalchemy import Connection, bindparam, select, update
 
 from warroom.alerts.fingerprint import GROUP_BY_ALL, group_key
-from warroom.alerts.grouping import GroupingAction, GroupingInput, decide
+from warroom.alerts.grouping import GroupingAction, GroupingDecision, GroupingInput, decide
 from warroom.alerts.integrations import Integration
 from warroom.alerts.model import AlertAction, AlertSource, AlertStatus, NormalizedAlert
 from warroom.alerts.silence_service import SilenceService
@@ -133,6 +133,57 @@ class _Binder:
         return out
 
 
+class _Decider:
+    """`grouping.decide` for one delivery, once per distinct set of facts.
+
+    `decide` is pure, and the alerts of a delivery mostly share their facts (a resend of a
+    hundred firing alerts asks the same question a hundred times), so each answer is kept.
+    """
+
+    def __init__(self, now: datetime, reopen_window: timedelta, auto_resolve: bool) -> None:
+        self.now = now
+        self.reopen_window = reopen_window
+        self.auto_resolve = auto_resolve
+        self._decisions: dict[tuple[Any, ...], GroupingDecision] = {}
+
+    def decide(
+        self,
+        status: AlertStatus,
+        previous_status: AlertStatus | None,
+        in_open_incident: bool,
+        group_has_open_incident: bool,
+        group_resolved_at: datetime | None,
+        silenced: bool,
+        firing_in_incident: int,
+    ) -> GroupingDecision:
+        facts = (
+            status,
+            previous_status,
+            in_open_incident,
+            group_has_open_incident,
+            group_resolved_at,
+            silenced,
+            firing_in_incident,
+        )
+        decision = self._decisions.get(facts)
+        if decision is None:
+            decision = self._decisions[facts] = decide(
+                GroupingInput(
+                    status=status,
+                    previous_status=previous_status,
+                    in_open_incident=in_open_incident,
+                    group_has_open_incident=group_has_open_incident,
+                    group_resolved_at=group_resolved_at,
+                    silenced=silenced,
+                    now=self.now,
+                    reopen_window=self.reopen_window,
+                    firing_in_incident=firing_in_incident,
+                    auto_resolve=self.auto_resolve,
+                )
+            )
+        return decision
+
+
 def integration_principal(integ: Integration) -> Principal:
     """Alert-driven changes act as the integration, with the rights of the system."""
     return Principal(id="warroom", name=f"{integ.source.value} ({integ.id})", kind="bot", is_admin=True)
@@ -201,7 +252,10 @@ class IngestService:
             return incident_rows[number]
 
         def delta(number: int) -> _IncidentDelta:
-            return deltas.setdefault(number, _IncidentDelta(number))
+            d = deltas.get(number)
+            if d is None:  # not setdefault: that would build a delta for every alert
+                d = deltas[number] = _IncidentDelta(number)
+            return d
 
         def firing_now(number: int) -> int:
             return int(incident(number).firing_count) + delta(number).firing_delta
@@ -216,7 +270,7 @@ class IngestService:
             return bool(r.status != Status.RESOLVED.value or (d is not None and d.reopened))
 
         group_by = settings.group_by
-        reopen_window = settings.reopen_window
+        decider = _Decider(now, settings.reopen_window, settings.auto_resolve)
         by_labels = GROUP_BY_ALL not in group_by
         group_keys: dict[tuple[str, ...], str] = {}
         for a in batch:
@@ -260,19 +314,15 @@ class IngestService:
                 continue
 
             silence = find_silence(a.labels, silences, now) if silences and a.is_firing else None
-            facts = GroupingInput(
-                status=a.status,
-                previous_status=prev_status,
-                in_open_incident=in_open,
-                group_has_open_incident=group_open is not None,
-                group_resolved_at=last_resolved[1] if last_resolved else None,
-                silenced=silence is not None,
-                now=now,
-                reopen_window=reopen_window,
-                firing_in_incident=firing_now(inc_num) if inc_num and in_open else 0,
-                auto_resolve=settings.auto_resolve,
+            d = decider.decide(
+                a.status,
+                prev_status,
+                in_open,
+                group_open is not None,
+                last_resolved[1] if last_resolved else None,
+                silence is not None,
+                firing_now(inc_num) if inc_num and in_open else 0,
             )
-            d = decide(facts)
             values = self._values(integ, a, gk, now, bind)
             if d.action is GroupingAction.IGNORE_SILENCED:
                 values["silenced_by"] = silence.id if silence else None
