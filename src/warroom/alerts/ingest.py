@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, select
 
 from warroom.alerts.fingerprint import GROUP_BY_ALL, group_key
 from warroom.alerts.grouping import GroupingAction, GroupingDecision, GroupingInput, decide
@@ -33,7 +34,7 @@ from warroom.incidents.service import (
 )
 from warroom.priority import Priority
 from warroom.store.raw import RawSQL, db_time
-from warroom.store.tables import alerts, incidents
+from warroom.store.tables import alerts
 from warroom.timeutil import utcnow
 
 CHUNK = 500
@@ -69,15 +70,9 @@ _ALERT_COLUMNS = (
 _INSERT_ALERTS = RawSQL(
     f"INSERT INTO alerts ({', '.join(_ALERT_COLUMNS)}) VALUES ({', '.join(':' + c for c in _ALERT_COLUMNS)})"
 )
-_COUNT_ALERTS = (
-    update(incidents)
-    .where(incidents.c.number == bindparam("b_number"))
-    .values(
-        alert_count=bindparam("b_alert_count"),
-        firing_count=bindparam("b_firing_count"),
-        updated_at=bindparam("b_updated_at", type_=incidents.c.updated_at.type),
-    )
-    .returning(*incidents.c)
+_COUNT_ALERTS = RawSQL(
+    "UPDATE incidents SET alert_count = :alert_count, firing_count = :firing_count, "
+    "updated_at = :updated_at WHERE number = :number"
 )
 # A resend usually changes only `last_seen` and `count`: reading the stored columns with the
 # known alerts lets the UPDATE set only what changed, which costs SQLite (and PostgreSQL) less
@@ -569,20 +564,14 @@ class IngestService:
                 "firing_count": max(0, r.firing_count + d.firing_delta),
                 "updated_at": utcnow(),
             }
-            fresh: Any = conn.execute(
-                _COUNT_ALERTS,
-                {
-                    "b_number": number,
-                    "b_alert_count": values["alert_count"],
-                    "b_firing_count": values["firing_count"],
-                    "b_updated_at": values["updated_at"],
-                },
-            ).one()
-            if d.severity is not None and d.severity < r.severity:
+            _COUNT_ALERTS.execute(
+                conn, {**values, "updated_at": db_time(conn, values["updated_at"]), "number": number}
+            )
+            severity_changed = d.severity is not None and d.severity < r.severity
+            if severity_changed:
                 self.incidents.set_severity(
                     conn, p, number, f"P{d.severity}", reason="a more severe alert joined"
                 )
-                fresh = None
             if d.joined and not d.new:
                 self.incidents.say(
                     conn,
@@ -599,7 +588,7 @@ class IngestService:
                 self.incidents.record_current(
                     conn,
                     "incident.alerts_changed",
-                    fresh if fresh is not None else incident_by_number(conn, number),
+                    incident_by_number(conn, number) if severity_changed else _with_values(r, values),
                     p,
                     joined=d.joined[:100],
                     resolved=d.resolved[:100],
@@ -624,6 +613,14 @@ class IngestService:
                     theme="incident-update",
                     tags=["alerts"],
                 )
+
+
+def _with_values(row: Any, values: dict[str, Any]) -> SimpleNamespace:
+    """`row` as it reads after an UPDATE of `values`, without reading it again.
+
+    `row` is the incident as this delivery last read or wrote it, so it is current.
+    """
+    return SimpleNamespace(**{**row._mapping, **values})
 
 
 def _common_labels(a: NormalizedAlert) -> dict[str, str]:
