@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, func, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 
 from warroom.channels.acl import Permission
 from warroom.channels.service import readable_channel_ids
@@ -48,6 +48,36 @@ from warroom.timeutil import iso, utcnow
 # What a reader prepares for the writer on resolve: the knowledge to file, the draft to keep.
 Knowledge = tuple[int, dict[str, Any]]  # incident number, incident_knowledge values
 Draft = tuple[Any, str, dict[str, Any]]  # incident row, markdown, facts
+
+# Every new incident is analysed (and stored) once alerts open it: the statements are built
+# once, with bind parameters, rather than on each analysis.
+_ALERT_LABELS = select(alerts.c.labels).where(alerts.c.incident_number == bindparam("number"))
+# The incidents around this one, as `facts_of` reads them: only its columns, since a storm
+# has hundreds and each row's unused timestamps would still be converted.
+_CONCURRENT = select(
+    incidents.c.number,
+    incidents.c.title,
+    incidents.c.summary,
+    incidents.c.severity,
+    incidents.c.status,
+    incidents.c.service,
+    incidents.c.labels,
+    incidents.c.triggered_at,
+    incidents.c.resolved_at,
+    incidents.c.acknowledged_at,
+).where(
+    incidents.c.number != bindparam("number"),
+    incidents.c.merged_into.is_(None),
+    incidents.c.triggered_at >= bindparam("since", type_=incidents.c.triggered_at.type),
+    incidents.c.triggered_at <= bindparam("until", type_=incidents.c.triggered_at.type),
+)
+_LAST_ANALYSIS = (
+    select(incident_analyses)
+    .where(incident_analyses.c.incident_number == bindparam("number"))
+    .order_by(incident_analyses.c.version.desc())
+    .limit(1)
+)
+_INSERT_ANALYSIS = insert(incident_analyses)
 
 
 @dataclass(frozen=True)
@@ -207,7 +237,7 @@ class IntelligenceService:
             sorted(
                 {
                     a.labels.get("alertname")
-                    for a in conn.execute(select(alerts.c.labels).where(alerts.c.incident_number == r.number))
+                    for a in conn.execute(_ALERT_LABELS, {"number": r.number})
                     if a.labels.get("alertname")
                 }
             )
@@ -219,12 +249,12 @@ class IntelligenceService:
         related = {lead} | set(svc.dependencies if svc else ())
         changes = self.kb.changes_for(conn, related, r.triggered_at - A.CHANGE_WINDOW, r.triggered_at)
         others_rows = conn.execute(
-            select(incidents).where(
-                incidents.c.number != r.number,
-                incidents.c.merged_into.is_(None),
-                incidents.c.triggered_at >= r.triggered_at - timedelta(hours=6),
-                incidents.c.triggered_at <= r.triggered_at + timedelta(hours=6),
-            )
+            _CONCURRENT,
+            {
+                "number": r.number,
+                "since": r.triggered_at - timedelta(hours=6),
+                "until": r.triggered_at + timedelta(hours=6),
+            },
         ).all()
         others = [self.facts_of(o) for o in others_rows]
         corpus = self._corpus(conn)
@@ -250,20 +280,20 @@ class IntelligenceService:
     ) -> dict[str, Any]:
         """Keep a prepared analysis as the incident's next version, unless it is unchanged."""
         r, result, digest, now = prepared.row, dict(prepared.result), prepared.digest, prepared.at
-        last = conn.execute(
-            select(incident_analyses)
-            .where(incident_analyses.c.incident_number == r.number)
-            .order_by(incident_analyses.c.version.desc())
-            .limit(1)
-        ).first()
+        last = conn.execute(_LAST_ANALYSIS, {"number": r.number}).first()
         if last is not None and last.input_hash == digest and not force:
             return {**last.data, "version": int(last.version), "unchanged": True}
         version = (int(last.version) if last else 0) + 1
         result["version"] = version
         conn.execute(
-            insert(incident_analyses).values(
-                incident_number=r.number, version=version, created_at=now, input_hash=digest, data=result
-            )
+            _INSERT_ANALYSIS,
+            {
+                "incident_number": r.number,
+                "version": version,
+                "created_at": now,
+                "input_hash": digest,
+                "data": result,
+            },
         )
         self.incidents.record(
             conn, "incident.analysis", r, p, analysis=result, version=version, summary=result["summary"]
