@@ -51,7 +51,12 @@ Draft = tuple[Any, str, dict[str, Any]]  # incident row, markdown, facts
 
 # Every new incident is analysed (and stored) once alerts open it: the statements are built
 # once, with bind parameters, rather than on each analysis.
-_ALERT_LABELS = select(alerts.c.labels).where(alerts.c.incident_number == bindparam("number"))
+# The store extracts the alertnames: parsing every alert's labels in Python cost more.
+_ALERTNAMES = (
+    select(alerts.c.labels["alertname"].as_string())
+    .where(alerts.c.incident_number == bindparam("number"))
+    .distinct()
+)
 # The incidents around this one, as `facts_of` reads them: only its columns, since a storm
 # has hundreds and each row's unused timestamps would still be converted.
 _CONCURRENT = select(
@@ -237,15 +242,7 @@ class IntelligenceService:
         reader, not in the single writer where it would hold up every publish and ack."""
         r = self.incidents.visible(conn, p, ref)
         now = utcnow()
-        names = tuple(
-            sorted(
-                {
-                    a.labels.get("alertname")
-                    for a in conn.execute(_ALERT_LABELS, {"number": r.number})
-                    if a.labels.get("alertname")
-                }
-            )
-        )
+        names = tuple(sorted(name for (name,) in conn.execute(_ALERTNAMES, {"number": r.number}) if name))
         inc = self.facts_of(r, alertnames=names)
         catalog = self.kb.catalog(conn)
         lead = r.service or (A.infer_service(f"{r.title}\n{r.summary}", catalog) or ("", ""))[0]
