@@ -248,7 +248,7 @@ class IngestService:
         silences = self.silences.active(conn, now)
         open_by_group: dict[str, Any] = {}
         resolved_by_group: dict[str, Any] = {}
-        incident_rows: dict[int, Any] = {}
+        incident_rows: dict[int, SimpleNamespace] = {}
         deltas: dict[int, _IncidentDelta] = {}
         inserts: list[dict[str, Any]] = []
         updates: dict[int, dict[str, Any]] = {}
@@ -256,7 +256,7 @@ class IngestService:
 
         def incident(number: int) -> Any:
             if number not in incident_rows:
-                incident_rows[number] = incident_by_number(conn, number)
+                incident_rows[number] = _record(incident_by_number(conn, number))
             return incident_rows[number]
 
         def delta(number: int) -> _IncidentDelta:
@@ -297,7 +297,7 @@ class IngestService:
                 row = open_incident_for_group(conn, gk)
                 open_by_group[gk] = int(row.number) if row else None
                 if row is not None:
-                    incident_rows.setdefault(int(row.number), row)
+                    incident_rows.setdefault(int(row.number), _record(row))
                 else:
                     last = last_resolved_for_group(conn, gk)
                     resolved_by_group[gk] = (int(last.number), last.resolved_at) if last else None
@@ -371,7 +371,7 @@ class IngestService:
                     sender_name=p.name,
                 )
                 number = int(out["number"])
-                incident_rows[number] = declared
+                incident_rows[number] = _record(declared)
                 open_by_group[gk] = number
                 delta(number).new = True
                 result.incidents_opened.append(out["id"])
@@ -627,12 +627,18 @@ class IngestService:
                 )
 
 
-def _with_values(row: Any, values: dict[str, Any]) -> SimpleNamespace:
-    """`row` as it reads after an UPDATE of `values`, without reading it again.
+def _record(row: Any) -> SimpleNamespace:
+    """An incident row as plain attributes: the loop reads its status and counts per alert,
+    and a Row's attribute access goes through __getattr__ (~1 µs each)."""
+    return SimpleNamespace(**row._mapping)
 
-    `row` is the incident as this delivery last read or wrote it, so it is current.
+
+def _with_values(record: SimpleNamespace, values: dict[str, Any]) -> SimpleNamespace:
+    """`record` as it reads after an UPDATE of `values`, without reading it again.
+
+    `record` is the incident as this delivery last read or wrote it, so it is current.
     """
-    return SimpleNamespace(**{**row._mapping, **values})
+    return SimpleNamespace(**{**vars(record), **values})
 
 
 def _common_labels(a: NormalizedAlert) -> dict[str, str]:
