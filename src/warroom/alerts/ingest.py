@@ -20,7 +20,7 @@ from sqlalchemy import Connection, select
 from warroom.alerts.fingerprint import GROUP_BY_ALL, group_key
 from warroom.alerts.grouping import GroupingAction, GroupingDecision, GroupingInput, decide
 from warroom.alerts.integrations import Integration
-from warroom.alerts.model import AlertAction, AlertLinks, AlertSource, AlertStatus, NormalizedAlert
+from warroom.alerts.model import AlertAction, AlertSource, AlertStatus, NormalizedAlert
 from warroom.alerts.silence_service import SilenceService
 from warroom.alerts.silences import find_silence
 from warroom.identity.models import Principal
@@ -79,7 +79,8 @@ _COUNT_ALERTS = RawSQL(
 # than rewriting twenty columns. JSON columns are read as the text that was written.
 _JSON_COLUMNS = frozenset({"labels", "annotations", "links", "raw"})
 _STORED_COLUMNS = tuple(c for c in _ALERT_COLUMNS if c not in ("integration_id", "fingerprint", "first_seen"))
-_STORED_SELECT = ", ".join(f"CAST({c} AS TEXT)" if c in _JSON_COLUMNS else c for c in _STORED_COLUMNS)
+_KNOWN_COLUMNS = ("id", "fingerprint", *_STORED_COLUMNS)
+_KNOWN_SELECT = ", ".join(f"CAST({c} AS TEXT)" if c in _JSON_COLUMNS else c for c in _KNOWN_COLUMNS)
 _known_sql: dict[int, RawSQL] = {}
 _update_sql: dict[tuple[str, ...], RawSQL] = {}
 
@@ -94,7 +95,7 @@ def _select_known(n: int) -> RawSQL:
     if sql is None:
         marks = ", ".join(f":f{i}" for i in range(n))
         sql = _known_sql[n] = RawSQL(
-            f"SELECT id, fingerprint, {_STORED_SELECT} FROM alerts "
+            f"SELECT {_KNOWN_SELECT} FROM alerts "
             f"WHERE integration_id = :integration AND fingerprint IN ({marks})"
         )
     return sql
@@ -123,14 +124,6 @@ class _Binder:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self._times: dict[datetime, Any] = {}
-        self._links: dict[AlertLinks, str] = {}
-
-    def links(self, value: AlertLinks) -> str:
-        """The links' JSON: alerts of one rule mostly share theirs (the generator URL)."""
-        out = self._links.get(value)
-        if out is None:
-            out = self._links[value] = _json_text(value.as_dict())
-        return out
 
     def time(self, value: datetime | None) -> Any:
         if value is None:
@@ -454,10 +447,10 @@ class IngestService:
             part = fp_list[i : i + CHUNK]
             params: dict[str, Any] = {f"f{j}": fp for j, fp in enumerate(part)}
             params["integration"] = integration_id
-            for alert_id, fingerprint, *columns in _select_known(len(part)).execute(conn, params).fetchall():
-                stored = dict(zip(_STORED_COLUMNS, columns, strict=True))
-                out[fingerprint] = {
-                    "id": int(alert_id),
+            for row in _select_known(len(part)).execute(conn, params).fetchall():
+                stored = dict(zip(_KNOWN_COLUMNS, row, strict=True))
+                out[stored["fingerprint"]] = {
+                    "id": int(stored["id"]),
                     "status": stored["status"],
                     "incident_number": stored["incident_number"],
                     "count": int(stored["count"]),
@@ -483,7 +476,7 @@ class IngestService:
             "service": a.service,
             "labels": _json_text(a.labels),
             "annotations": _json_text(a.annotations),
-            "links": bind.links(a.links),
+            "links": _json_text(a.links.as_dict()),
             "source_key": a.source_key,
             "group_key": gk,
             "starts_at": bind.time(a.starts_at),
@@ -533,10 +526,11 @@ class IngestService:
             prev["incident_number"] = values.get(
                 "incident_number", prev["incident_number"] if keep_incident else None
             )
-        new_values = {**values, "count": prev["count"], "incident_number": prev["incident_number"]}
-        if prev.get("_pending") is not None:
-            prev["_pending"].update(new_values)
-            prev["_pending"]["count"] = prev["count"]
+        pending = prev.get("_pending")
+        if pending is not None:
+            pending.update(values)
+            pending["count"] = prev["count"]
+            pending["incident_number"] = prev["incident_number"]
             return
         # Only the columns whose value differs from the stored row: a resend sets `last_seen`
         # and `count` alone, and unchanged indexed columns cost no index upkeep. Compared with
@@ -544,10 +538,13 @@ class IngestService:
         # still leaves the row exactly as its last values say. `count` always moves, so the SET
         # list is never empty.
         stored = prev["stored"]
-        # The keys the row was found by are not in `stored`: `get` answers them as unchanged.
-        updates[prev["id"]] = {
-            column: value for column, value in new_values.items() if stored.get(column, value) != value
-        }
+        changed = {column: value for column, value in values.items() if stored.get(column, value) != value}
+        changed["count"] = prev["count"]
+        if prev["incident_number"] != stored["incident_number"]:
+            changed["incident_number"] = prev["incident_number"]
+        else:
+            changed.pop("incident_number", None)
+        updates[prev["id"]] = changed
 
     @staticmethod
     def _flush(conn: Connection, inserts: list[dict[str, Any]], updates: dict[int, dict[str, Any]]) -> None:
