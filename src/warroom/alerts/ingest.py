@@ -285,7 +285,8 @@ class IngestService:
             prev = known.get(a.fingerprint)
             prev_status = _ALERT_STATUS[prev["status"]] if prev else None
             inc_num = prev["incident_number"] if prev else None
-            in_open = is_open(inc_num)
+            # The group's open incident first: for a resend it is the alert's own incident,
+            # which is_open then finds read already.
             if gk not in open_by_group:
                 row = open_incident_for_group(conn, gk)
                 open_by_group[gk] = int(row.number) if row else None
@@ -294,6 +295,7 @@ class IngestService:
                 else:
                     last = last_resolved_for_group(conn, gk)
                     resolved_by_group[gk] = (int(last.number), last.resolved_at) if last else None
+            in_open = is_open(inc_num)
             group_open = open_by_group[gk]
             last_resolved = resolved_by_group.get(gk) if group_open is None else None
 
