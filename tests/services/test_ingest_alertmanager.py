@@ -97,6 +97,21 @@ async def test_repeat_updates_annotations(core: Core, admin: Principal) -> None:
     assert row.annotations["description"] == "now 99%" and row.count == 2
 
 
+async def test_the_last_copy_in_one_delivery_wins_over_the_stored_row(core: Core, admin: Principal) -> None:
+    # A resend updates only the columns that differ from the stored row: a delivery that
+    # changes a field and then changes it back must leave the stored value, not the first copy's.
+    integ = await make_integration(core, admin)
+    a = am_alert()
+    await send(core, integ, am_payload([a]))
+    changed = {**a, "annotations": {**a["annotations"], "description": "now 99%"}}
+    await send(core, integ, am_payload([changed, a]))
+    (row,) = await core.db.read(alert_rows)
+    assert row.annotations == a["annotations"] and row.count == 3
+    await send(core, integ, am_payload([a, changed]))
+    (row,) = await core.db.read(alert_rows)
+    assert row.annotations == changed["annotations"] and row.count == 5
+
+
 async def test_partial_resolve_keeps_it_open_and_last_resolve_resolves(core: Core, admin: Principal) -> None:
     integ = await make_integration(core, admin)
     storm = forty_alerts()

@@ -8,17 +8,17 @@ with one query per batch for the alerts already known.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, select
 
 from warroom.alerts.fingerprint import GROUP_BY_ALL, group_key
-from warroom.alerts.grouping import GroupingAction, GroupingInput, decide
+from warroom.alerts.grouping import GroupingAction, GroupingDecision, GroupingInput, decide
 from warroom.alerts.integrations import Integration
 from warroom.alerts.model import AlertAction, AlertSource, AlertStatus, NormalizedAlert
 from warroom.alerts.silence_service import SilenceService
@@ -33,8 +33,8 @@ from warroom.incidents.service import (
     open_incident_for_group,
 )
 from warroom.priority import Priority
-from warroom.store.raw import RawSQL, db_json, db_time
-from warroom.store.tables import alerts, incidents
+from warroom.store.raw import RawSQL, db_time
+from warroom.store.tables import alerts
 from warroom.timeutil import utcnow
 
 CHUNK = 500
@@ -70,18 +70,24 @@ _ALERT_COLUMNS = (
 _INSERT_ALERTS = RawSQL(
     f"INSERT INTO alerts ({', '.join(_ALERT_COLUMNS)}) VALUES ({', '.join(':' + c for c in _ALERT_COLUMNS)})"
 )
-_COUNT_ALERTS = (
-    update(incidents)
-    .where(incidents.c.number == bindparam("b_number"))
-    .values(
-        alert_count=bindparam("b_alert_count"),
-        firing_count=bindparam("b_firing_count"),
-        updated_at=bindparam("b_updated_at", type_=incidents.c.updated_at.type),
-    )
-    .returning(*incidents.c)
+_COUNT_ALERTS = RawSQL(
+    "UPDATE incidents SET alert_count = :alert_count, firing_count = :firing_count, "
+    "updated_at = :updated_at WHERE number = :number"
 )
+# A resend usually changes only `last_seen` and `count`: reading the stored columns with the
+# known alerts lets the UPDATE set only what changed, which costs SQLite (and PostgreSQL) less
+# than rewriting twenty columns. JSON columns are read as the text that was written.
+_JSON_COLUMNS = frozenset({"labels", "annotations", "links", "raw"})
+_STORED_COLUMNS = tuple(c for c in _ALERT_COLUMNS if c not in ("integration_id", "fingerprint", "first_seen"))
+_KNOWN_COLUMNS = ("id", "fingerprint", *_STORED_COLUMNS)
+_KNOWN_SELECT = ", ".join(f"CAST({c} AS TEXT)" if c in _JSON_COLUMNS else c for c in _KNOWN_COLUMNS)
 _known_sql: dict[int, RawSQL] = {}
 _update_sql: dict[tuple[str, ...], RawSQL] = {}
+
+
+# Looked up per alert: a dict is several times cheaper than calling the enum, or `.value`.
+_ALERT_STATUS = {s.value: s for s in AlertStatus}
+_RESOLVED_INCIDENT = Status.RESOLVED.value
 
 
 def _select_known(n: int) -> RawSQL:
@@ -89,7 +95,7 @@ def _select_known(n: int) -> RawSQL:
     if sql is None:
         marks = ", ".join(f":f{i}" for i in range(n))
         sql = _known_sql[n] = RawSQL(
-            "SELECT id, fingerprint, status, incident_number, count FROM alerts "
+            f"SELECT {_KNOWN_SELECT} FROM alerts "
             f"WHERE integration_id = :integration AND fingerprint IN ({marks})"
         )
     return sql
@@ -103,7 +109,12 @@ def _update_alerts(shape: tuple[str, ...]) -> RawSQL:
     return sql
 
 
-def _sqlite_json(value: Any) -> Any:
+def _json_text(value: Any) -> str:
+    """A JSON column's value as bound here: its text, on both dialects.
+
+    SQLite stores the text; psycopg sends a str untyped, so PostgreSQL casts it into the json
+    column, which keeps the text as given. `_known` reads the same text back to compare.
+    """
     return orjson.dumps(value).decode()
 
 
@@ -113,10 +124,6 @@ class _Binder:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self._times: dict[datetime, Any] = {}
-        # db_json; on SQLite its branch without the dialect lookup per value.
-        self.json: Callable[[Any], Any] = (
-            _sqlite_json if conn.dialect.name == "sqlite" else functools.partial(db_json, conn)
-        )
 
     def time(self, value: datetime | None) -> Any:
         if value is None:
@@ -125,6 +132,57 @@ class _Binder:
         if out is None:
             out = self._times[value] = db_time(self.conn, value)
         return out
+
+
+class _Decider:
+    """`grouping.decide` for one delivery, once per distinct set of facts.
+
+    `decide` is pure, and the alerts of a delivery mostly share their facts (a resend of a
+    hundred firing alerts asks the same question a hundred times), so each answer is kept.
+    """
+
+    def __init__(self, now: datetime, reopen_window: timedelta, auto_resolve: bool) -> None:
+        self.now = now
+        self.reopen_window = reopen_window
+        self.auto_resolve = auto_resolve
+        self._decisions: dict[tuple[Any, ...], GroupingDecision] = {}
+
+    def decide(
+        self,
+        status: AlertStatus,
+        previous_status: AlertStatus | None,
+        in_open_incident: bool,
+        group_has_open_incident: bool,
+        group_resolved_at: datetime | None,
+        silenced: bool,
+        firing_in_incident: int,
+    ) -> GroupingDecision:
+        facts = (
+            status,
+            previous_status,
+            in_open_incident,
+            group_has_open_incident,
+            group_resolved_at,
+            silenced,
+            firing_in_incident,
+        )
+        decision = self._decisions.get(facts)
+        if decision is None:
+            decision = self._decisions[facts] = decide(
+                GroupingInput(
+                    status=status,
+                    previous_status=previous_status,
+                    in_open_incident=in_open_incident,
+                    group_has_open_incident=group_has_open_incident,
+                    group_resolved_at=group_resolved_at,
+                    silenced=silenced,
+                    now=self.now,
+                    reopen_window=self.reopen_window,
+                    firing_in_incident=firing_in_incident,
+                    auto_resolve=self.auto_resolve,
+                )
+            )
+        return decision
 
 
 def integration_principal(integ: Integration) -> Principal:
@@ -183,7 +241,7 @@ class IngestService:
         silences = self.silences.active(conn, now)
         open_by_group: dict[str, Any] = {}
         resolved_by_group: dict[str, Any] = {}
-        incident_rows: dict[int, Any] = {}
+        incident_rows: dict[int, SimpleNamespace] = {}
         deltas: dict[int, _IncidentDelta] = {}
         inserts: list[dict[str, Any]] = []
         updates: dict[int, dict[str, Any]] = {}
@@ -191,11 +249,14 @@ class IngestService:
 
         def incident(number: int) -> Any:
             if number not in incident_rows:
-                incident_rows[number] = incident_by_number(conn, number)
+                incident_rows[number] = _record(incident_by_number(conn, number))
             return incident_rows[number]
 
         def delta(number: int) -> _IncidentDelta:
-            return deltas.setdefault(number, _IncidentDelta(number))
+            d = deltas.get(number)
+            if d is None:  # not setdefault: that would build a delta for every alert
+                d = deltas[number] = _IncidentDelta(number)
+            return d
 
         def firing_now(number: int) -> int:
             return int(incident(number).firing_count) + delta(number).firing_delta
@@ -207,10 +268,10 @@ class IngestService:
             if d is not None and d.resolve:
                 return False
             r = incident(number)
-            return bool(r.status != Status.RESOLVED.value or (d is not None and d.reopened))
+            return bool(r.status != _RESOLVED_INCIDENT or (d is not None and d.reopened))
 
         group_by = settings.group_by
-        reopen_window = settings.reopen_window
+        decider = _Decider(now, settings.reopen_window, settings.auto_resolve)
         by_labels = GROUP_BY_ALL not in group_by
         group_keys: dict[tuple[str, ...], str] = {}
         for a in batch:
@@ -222,23 +283,25 @@ class IngestService:
             else:
                 gk = f"{integ.id}:{group_key(a.labels, group_by)}"
             prev = known.get(a.fingerprint)
-            prev_status = AlertStatus(prev["status"]) if prev else None
+            prev_status = _ALERT_STATUS[prev["status"]] if prev else None
             inc_num = prev["incident_number"] if prev else None
-            in_open = is_open(inc_num)
+            # The group's open incident first: for a resend it is the alert's own incident,
+            # which is_open then finds read already.
             if gk not in open_by_group:
                 row = open_incident_for_group(conn, gk)
                 open_by_group[gk] = int(row.number) if row else None
                 if row is not None:
-                    incident_rows.setdefault(int(row.number), row)
+                    incident_rows.setdefault(int(row.number), _record(row))
                 else:
                     last = last_resolved_for_group(conn, gk)
                     resolved_by_group[gk] = (int(last.number), last.resolved_at) if last else None
+            in_open = is_open(inc_num)
             group_open = open_by_group[gk]
             last_resolved = resolved_by_group.get(gk) if group_open is None else None
 
             if a.action in (AlertAction.ACKNOWLEDGE, AlertAction.UNACKNOWLEDGE, AlertAction.UPDATE) and prev:
                 # The source runs its own lifecycle (PagerDuty, Opsgenie): mirror an acknowledge.
-                self._touch(prev, a, bind.time(now), bind.json(a.raw), updates)
+                self._touch(prev, a, bind.time(now), _json_text(a.raw), updates)
                 result.updated_alerts += 1
                 if a.action is AlertAction.ACKNOWLEDGE and inc_num and in_open:
                     out = self.incidents.set_status(
@@ -254,19 +317,15 @@ class IngestService:
                 continue
 
             silence = find_silence(a.labels, silences, now) if silences and a.is_firing else None
-            facts = GroupingInput(
-                status=a.status,
-                previous_status=prev_status,
-                in_open_incident=in_open,
-                group_has_open_incident=group_open is not None,
-                group_resolved_at=last_resolved[1] if last_resolved else None,
-                silenced=silence is not None,
-                now=now,
-                reopen_window=reopen_window,
-                firing_in_incident=firing_now(inc_num) if inc_num and in_open else 0,
-                auto_resolve=settings.auto_resolve,
+            d = decider.decide(
+                a.status,
+                prev_status,
+                in_open,
+                group_open is not None,
+                last_resolved[1] if last_resolved else None,
+                silence is not None,
+                firing_now(inc_num) if inc_num and in_open else 0,
             )
-            d = decide(facts)
             values = self._values(integ, a, gk, now, bind)
             if d.action is GroupingAction.IGNORE_SILENCED:
                 values["silenced_by"] = silence.id if silence else None
@@ -307,7 +366,7 @@ class IngestService:
                     sender_name=p.name,
                 )
                 number = int(out["number"])
-                incident_rows[number] = declared
+                incident_rows[number] = _record(declared)
                 open_by_group[gk] = number
                 delta(number).new = True
                 result.incidents_opened.append(out["id"])
@@ -390,15 +449,14 @@ class IngestService:
             part = fp_list[i : i + CHUNK]
             params: dict[str, Any] = {f"f{j}": fp for j, fp in enumerate(part)}
             params["integration"] = integration_id
-            for alert_id, fingerprint, status, incident_number, count in (
-                _select_known(len(part)).execute(conn, params).fetchall()
-            ):
-                out[fingerprint] = {
-                    "id": int(alert_id),
-                    "status": status,
-                    "incident_number": incident_number,
-                    "stored_incident": incident_number,
-                    "count": int(count),
+            for row in _select_known(len(part)).execute(conn, params).fetchall():
+                stored = dict(zip(_KNOWN_COLUMNS, row, strict=True))
+                out[stored["fingerprint"]] = {
+                    "id": int(stored["id"]),
+                    "status": stored["status"],
+                    "incident_number": stored["incident_number"],
+                    "count": int(stored["count"]),
+                    "stored": stored,
                 }
         return out
 
@@ -418,16 +476,16 @@ class IngestService:
             "severity": a.severity.rank,
             "severity_rule": a.severity_rule[:500],
             "service": a.service,
-            "labels": bind.json(a.labels),
-            "annotations": bind.json(a.annotations),
-            "links": bind.json(a.links.as_dict()),
+            "labels": _json_text(a.labels),
+            "annotations": _json_text(a.annotations),
+            "links": _json_text(a.links.as_dict()),
             "source_key": a.source_key,
             "group_key": gk,
             "starts_at": bind.time(a.starts_at),
             "ends_at": bind.time(a.ends_at),
             "last_seen": db_now,
             "resolved_at": db_now if a.status is AlertStatus.RESOLVED else None,
-            "raw": bind.json(a.raw),
+            "raw": _json_text(a.raw),
             "silenced_by": None,
         }
 
@@ -470,17 +528,25 @@ class IngestService:
             prev["incident_number"] = values.get(
                 "incident_number", prev["incident_number"] if keep_incident else None
             )
-        new_values = {**values, "count": prev["count"], "incident_number": prev["incident_number"]}
-        if prev.get("_pending") is not None:
-            prev["_pending"].update(new_values)
-            prev["_pending"]["count"] = prev["count"]
+        pending = prev.get("_pending")
+        if pending is not None:
+            pending.update(values)
+            pending["count"] = prev["count"]
+            pending["incident_number"] = prev["incident_number"]
             return
-        # The row was found by these, so they are unchanged; leaving unchanged indexed columns
-        # out of the SET list spares the store their index upkeep.
-        del new_values["integration_id"], new_values["fingerprint"]
-        if new_values["incident_number"] == prev["stored_incident"]:
-            del new_values["incident_number"]
-        updates[prev["id"]] = new_values
+        # Only the columns whose value differs from the stored row: a resend sets `last_seen`
+        # and `count` alone, and unchanged indexed columns cost no index upkeep. Compared with
+        # the stored row (not an earlier update of this batch), so a repeat within one delivery
+        # still leaves the row exactly as its last values say. `count` always moves, so the SET
+        # list is never empty.
+        stored = prev["stored"]
+        changed = {column: value for column, value in values.items() if stored.get(column, value) != value}
+        changed["count"] = prev["count"]
+        if prev["incident_number"] != stored["incident_number"]:
+            changed["incident_number"] = prev["incident_number"]
+        else:
+            changed.pop("incident_number", None)
+        updates[prev["id"]] = changed
 
     @staticmethod
     def _flush(conn: Connection, inserts: list[dict[str, Any]], updates: dict[int, dict[str, Any]]) -> None:
@@ -509,20 +575,14 @@ class IngestService:
                 "firing_count": max(0, r.firing_count + d.firing_delta),
                 "updated_at": utcnow(),
             }
-            fresh: Any = conn.execute(
-                _COUNT_ALERTS,
-                {
-                    "b_number": number,
-                    "b_alert_count": values["alert_count"],
-                    "b_firing_count": values["firing_count"],
-                    "b_updated_at": values["updated_at"],
-                },
-            ).one()
-            if d.severity is not None and d.severity < r.severity:
+            _COUNT_ALERTS.execute(
+                conn, {**values, "updated_at": db_time(conn, values["updated_at"]), "number": number}
+            )
+            severity_changed = d.severity is not None and d.severity < r.severity
+            if severity_changed:
                 self.incidents.set_severity(
                     conn, p, number, f"P{d.severity}", reason="a more severe alert joined"
                 )
-                fresh = None
             if d.joined and not d.new:
                 self.incidents.say(
                     conn,
@@ -539,7 +599,7 @@ class IngestService:
                 self.incidents.record_current(
                     conn,
                     "incident.alerts_changed",
-                    fresh if fresh is not None else incident_by_number(conn, number),
+                    incident_by_number(conn, number) if severity_changed else _with_values(r, values),
                     p,
                     joined=d.joined[:100],
                     resolved=d.resolved[:100],
@@ -564,6 +624,20 @@ class IngestService:
                     theme="incident-update",
                     tags=["alerts"],
                 )
+
+
+def _record(row: Any) -> SimpleNamespace:
+    """An incident row as plain attributes: the loop reads its status and counts per alert,
+    and a Row's attribute access goes through __getattr__ (~1 µs each)."""
+    return SimpleNamespace(**row._mapping)
+
+
+def _with_values(record: SimpleNamespace, values: dict[str, Any]) -> SimpleNamespace:
+    """`record` as it reads after an UPDATE of `values`, without reading it again.
+
+    `record` is the incident as this delivery last read or wrote it, so it is current.
+    """
+    return SimpleNamespace(**{**vars(record), **values})
 
 
 def _common_labels(a: NormalizedAlert) -> dict[str, str]:

@@ -13,6 +13,7 @@ from warroom.alerts.silences import Matcher, Silence, SilenceState
 from warroom.errors import Forbidden, InvalidInput, NotFound
 from warroom.events.log import append_event
 from warroom.identity.models import Principal, Scope
+from warroom.store.raw import RawSQL, db_time
 from warroom.store.tables import silences
 from warroom.timeutil import iso, utcnow
 
@@ -21,6 +22,10 @@ _ACTIVE = select(silences).where(
     silences.c.ends_at > bindparam("now", type_=silences.c.ends_at.type),
     silences.c.starts_at <= bindparam("now", type_=silences.c.starts_at.type),
     silences.c.expired_at.is_(None),
+)
+
+_ANY_ACTIVE = RawSQL(
+    "SELECT 1 FROM silences WHERE ends_at > :now AND starts_at <= :now AND expired_at IS NULL LIMIT 1"
 )
 
 
@@ -115,5 +120,9 @@ class SilenceService:
         return out
 
     def active(self, conn: Connection, now: datetime) -> list[Silence]:
+        # Most deliveries find no active silence: asking that in raw SQL costs a fraction of
+        # the typed query, which then runs only when there is something to read.
+        if _ANY_ACTIVE.execute(conn, {"now": db_time(conn, now)}).fetchone() is None:
+            return []
         rows = conn.execute(_ACTIVE, {"now": now}).all()
         return [_domain(r) for r in rows]

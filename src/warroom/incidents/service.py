@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, or_, select, update
 
 from warroom.channels.acl import Permission
 from warroom.channels.service import access, demand, readable_channel_ids, require
@@ -23,6 +23,7 @@ from warroom.incidents.lifecycle import STAMP, Status, move, parse_status, reope
 from warroom.messages.models import MessageIn
 from warroom.messages.service import MessageService
 from warroom.priority import Priority, PriorityError, parse_priority
+from warroom.store.raw import RawSQL, db_json, db_time
 from warroom.store.tables import alerts, events, incidents
 from warroom.timeutil import iso, utcnow
 
@@ -35,6 +36,24 @@ INCIDENT_THEMES = frozenset({THEME_DECLARE, THEME_RESOLVE, THEME_UPDATE})
 
 # Built once with a bind parameter: alert ingestion reads incidents by number in the writer thread.
 _BY_NUMBER = select(incidents).where(incidents.c.number == bindparam("number"))
+
+
+# Declaring runs in the writer thread for every new alert group: the insert is raw SQL (see
+# store/raw.py) and naming the thread a statement built once; both ran through SQLAlchemy's
+# statement construction on every call.
+_INSERT_INCIDENT = RawSQL(
+    "INSERT INTO incidents (thread_id, title, severity, status, service, channel_id, integration_id, "
+    "group_key, labels, summary, created_by, triggered_at, updated_at, reopen_count, alert_count, "
+    "firing_count) VALUES (:thread_id, :title, :severity, :status, :service, :channel_id, "
+    ":integration_id, :group_key, :labels, :summary, :created_by, :triggered_at, :updated_at, 0, 0, 0) "
+    "RETURNING number"
+)
+_NAME_THREAD = (
+    update(incidents)
+    .where(incidents.c.number == bindparam("b_number"))
+    .values(thread_id=bindparam("b_thread_id"))
+    .returning(*incidents.c)
+)
 
 
 def incident_by_number(conn: Connection, number: int) -> Any:
@@ -331,35 +350,26 @@ class IncidentService:
         ):
             raise Conflict(f"thread {thread_id!r} already belongs to an incident", field="thread_id")
         now = at or utcnow()
-        number = conn.execute(
-            insert(incidents)
-            .values(
-                thread_id=thread_id or f"pending-{uuid.uuid4().hex}",  # becomes INC-n below
-                title=title.strip(),
-                severity=rank,
-                status=Status.TRIGGERED.value,
-                service=service,
-                channel_id=channel,
-                integration_id=integration_id,
-                group_key=group_key,
-                labels=labels or {},
-                summary=summary,
-                created_by=p.id,
-                triggered_at=now,
-                updated_at=now,
-                reopen_count=0,
-                alert_count=0,
-                firing_count=0,
-            )
-            .returning(incidents.c.number)
-        ).scalar_one()
+        number = _INSERT_INCIDENT.execute(
+            conn,
+            {
+                "thread_id": thread_id or f"pending-{uuid.uuid4().hex}",  # becomes INC-n below
+                "title": title.strip(),
+                "severity": rank,
+                "status": Status.TRIGGERED.value,
+                "service": service,
+                "channel_id": channel,
+                "integration_id": integration_id,
+                "group_key": group_key,
+                "labels": db_json(conn, labels or {}),
+                "summary": summary,
+                "created_by": p.id,
+                "triggered_at": db_time(conn, now),
+                "updated_at": db_time(conn, now),
+            },
+        ).fetchone()[0]
         if not thread_id:
-            r = conn.execute(
-                update(incidents)
-                .where(incidents.c.number == number)
-                .values(thread_id=incident_ref(number))
-                .returning(*incidents.c)
-            ).one()
+            r = conn.execute(_NAME_THREAD, {"b_number": number, "b_thread_id": incident_ref(number)}).one()
         else:
             r = incident_by_number(conn, number)
         if announce:

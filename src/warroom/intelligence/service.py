@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, func, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 
 from warroom.channels.acl import Permission
 from warroom.channels.service import readable_channel_ids
@@ -49,6 +49,41 @@ from warroom.timeutil import iso, utcnow
 Knowledge = tuple[int, dict[str, Any]]  # incident number, incident_knowledge values
 Draft = tuple[Any, str, dict[str, Any]]  # incident row, markdown, facts
 
+# Every new incident is analysed (and stored) once alerts open it: the statements are built
+# once, with bind parameters, rather than on each analysis.
+# The store extracts the alertnames: parsing every alert's labels in Python cost more.
+_ALERTNAMES = (
+    select(alerts.c.labels["alertname"].as_string())
+    .where(alerts.c.incident_number == bindparam("number"))
+    .distinct()
+)
+# The incidents around this one, as `facts_of` reads them: only its columns, since a storm
+# has hundreds and each row's unused timestamps would still be converted.
+_CONCURRENT = select(
+    incidents.c.number,
+    incidents.c.title,
+    incidents.c.summary,
+    incidents.c.severity,
+    incidents.c.status,
+    incidents.c.service,
+    incidents.c.labels,
+    incidents.c.triggered_at,
+    incidents.c.resolved_at,
+    incidents.c.acknowledged_at,
+).where(
+    incidents.c.number != bindparam("number"),
+    incidents.c.merged_into.is_(None),
+    incidents.c.triggered_at >= bindparam("since", type_=incidents.c.triggered_at.type),
+    incidents.c.triggered_at <= bindparam("until", type_=incidents.c.triggered_at.type),
+)
+_LAST_ANALYSIS = (
+    select(incident_analyses)
+    .where(incident_analyses.c.incident_number == bindparam("number"))
+    .order_by(incident_analyses.c.version.desc())
+    .limit(1)
+)
+_INSERT_ANALYSIS = insert(incident_analyses)
+
 
 @dataclass(frozen=True)
 class PreparedAnalysis:
@@ -78,21 +113,25 @@ class IntelligenceService:
     # -- facts -------------------------------------------------------------------------
 
     def facts_of(self, r: Any, know: Any | None = None, alertnames: tuple[str, ...] = ()) -> IncidentFacts:
+        # Read through the row's mapping: a Row's attribute access goes through __getattr__
+        # (~1 µs each), and an analysis reads the facts of every incident around its own.
+        m = r._mapping
+        labels = m["labels"] or {}
         return IncidentFacts(
-            ref=incident_ref(int(r.number)),
-            number=int(r.number),
-            title=r.title,
-            summary=r.summary or "",
-            severity=int(r.severity),
-            status=r.status,
-            service=r.service,
-            labels=dict(r.labels or {}),
-            triggered_at=r.triggered_at,
-            resolved_at=r.resolved_at,
-            acknowledged_at=r.acknowledged_at,
+            ref=incident_ref(int(m["number"])),
+            number=int(m["number"]),
+            title=m["title"],
+            summary=m["summary"] or "",
+            severity=int(m["severity"]),
+            status=m["status"],
+            service=m["service"],
+            labels=dict(labels),
+            triggered_at=m["triggered_at"],
+            resolved_at=m["resolved_at"],
+            acknowledged_at=m["acknowledged_at"],
             root_cause=(know.root_cause if know else ""),
             resolution=(know.resolution if know else ""),
-            alertnames=alertnames or tuple(v for k, v in (r.labels or {}).items() if k == "alertname"),
+            alertnames=alertnames or tuple(v for k, v in labels.items() if k == "alertname"),
         )
 
     def _corpus(self, conn: Connection) -> A.PastCorpus:
@@ -203,15 +242,7 @@ class IntelligenceService:
         reader, not in the single writer where it would hold up every publish and ack."""
         r = self.incidents.visible(conn, p, ref)
         now = utcnow()
-        names = tuple(
-            sorted(
-                {
-                    a.labels.get("alertname")
-                    for a in conn.execute(select(alerts.c.labels).where(alerts.c.incident_number == r.number))
-                    if a.labels.get("alertname")
-                }
-            )
-        )
+        names = tuple(sorted(name for (name,) in conn.execute(_ALERTNAMES, {"number": r.number}) if name))
         inc = self.facts_of(r, alertnames=names)
         catalog = self.kb.catalog(conn)
         lead = r.service or (A.infer_service(f"{r.title}\n{r.summary}", catalog) or ("", ""))[0]
@@ -219,12 +250,12 @@ class IntelligenceService:
         related = {lead} | set(svc.dependencies if svc else ())
         changes = self.kb.changes_for(conn, related, r.triggered_at - A.CHANGE_WINDOW, r.triggered_at)
         others_rows = conn.execute(
-            select(incidents).where(
-                incidents.c.number != r.number,
-                incidents.c.merged_into.is_(None),
-                incidents.c.triggered_at >= r.triggered_at - timedelta(hours=6),
-                incidents.c.triggered_at <= r.triggered_at + timedelta(hours=6),
-            )
+            _CONCURRENT,
+            {
+                "number": r.number,
+                "since": r.triggered_at - timedelta(hours=6),
+                "until": r.triggered_at + timedelta(hours=6),
+            },
         ).all()
         others = [self.facts_of(o) for o in others_rows]
         corpus = self._corpus(conn)
@@ -250,20 +281,20 @@ class IntelligenceService:
     ) -> dict[str, Any]:
         """Keep a prepared analysis as the incident's next version, unless it is unchanged."""
         r, result, digest, now = prepared.row, dict(prepared.result), prepared.digest, prepared.at
-        last = conn.execute(
-            select(incident_analyses)
-            .where(incident_analyses.c.incident_number == r.number)
-            .order_by(incident_analyses.c.version.desc())
-            .limit(1)
-        ).first()
+        last = conn.execute(_LAST_ANALYSIS, {"number": r.number}).first()
         if last is not None and last.input_hash == digest and not force:
             return {**last.data, "version": int(last.version), "unchanged": True}
         version = (int(last.version) if last else 0) + 1
         result["version"] = version
         conn.execute(
-            insert(incident_analyses).values(
-                incident_number=r.number, version=version, created_at=now, input_hash=digest, data=result
-            )
+            _INSERT_ANALYSIS,
+            {
+                "incident_number": r.number,
+                "version": version,
+                "created_at": now,
+                "input_hash": digest,
+                "data": result,
+            },
         )
         self.incidents.record(
             conn, "incident.analysis", r, p, analysis=result, version=version, summary=result["summary"]

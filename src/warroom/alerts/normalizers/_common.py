@@ -37,7 +37,7 @@ def label_severity(
     memo: dict[tuple[str | None, ...], SeverityDecision] | None = None,
 ) -> SeverityDecision:
     """`memo`, kept for one payload and one config, skips deciding the same values again."""
-    key = tuple(labels.get(name) for name in config.severity_labels) if memo is not None else ()
+    key = tuple(map(labels.get, config.severity_labels)) if memo is not None else ()
     if memo is not None and key in memo:
         return memo[key]
     decision = config.severity.first_known(
