@@ -11,8 +11,7 @@ hottest write there is) skip it: they only touch the database, so when one fails
 rolls back to a restore point taken before them and runs the pure writes that had
 succeeded again, each in its own savepoint. Pure writes also share a memo of reads they
 repeat (a channel's access rows, say) for the length of the batch. Every statement costs
-the writer a round trip through the GIL, so this is about a third of a publish's
-statements.
+the writer a round trip through the GIL; in a batch, a publish now issues 4 instead of 9.
 
 On PostgreSQL every write transaction first takes a transaction-scoped advisory lock, so
 event ids (from a sequence) become visible in id order across replicas: a reader that has
